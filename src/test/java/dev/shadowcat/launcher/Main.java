@@ -1,0 +1,60 @@
+package dev.shadowcat.launcher;
+
+import dev.shadowcat.testing.jetty.WebApps;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Development launcher: serves the built WAR on embedded Jetty 12.1 at context {@code /}.
+ * Lives in src/test because Jetty is test-scoped (so it stays out of WEB-INF/lib).
+ *
+ * <pre>
+ *   mvn -q package -DskipTests exec:java [-Dshadowcat.port=8080] [-Dshadowcat.host=127.0.0.1]
+ *                                        [-Dshadowcat.war=target/shadowcat.war] [-Dshadowcat.config=FILE]
+ * </pre>
+ * Ctrl-C / SIGTERM stops the server gracefully (stopAtShutdown), which runs the app's @PreDestroy.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String host = System.getProperty("shadowcat.host", "127.0.0.1");
+        int port = Integer.getInteger("shadowcat.port", 8080);
+        Path war = Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")).toAbsolutePath();
+        if (!Files.isRegularFile(war)) {
+            throw new IllegalStateException("WAR not found: " + war + " (build it: mvn -q package -DskipTests)");
+        }
+
+        Server server = new Server();
+        ServerConnector http = new ServerConnector(server);
+        http.setHost(host);
+        http.setPort(port);
+        // Jetty's default already (ServerConnector sets TCP_NODELAY on every accepted socket);
+        // stated here because small SSE / JSON-RPC frames must not wait for Nagle.
+        http.setAcceptedTcpNoDelay(true);
+        server.addConnector(http);
+
+        WebAppContext app = WebApps.newWebApp(war, "/");
+        String config = System.getProperty("shadowcat.config");
+        if (config != null) {
+            app.setInitParameter("shadowcat.config", config);
+        }
+        server.setHandler(app);
+        server.setStopAtShutdown(true);
+        server.setStopTimeout(5_000);
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        }
+        String urlHost = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        System.out.println("Shadowcat listening on http://" + urlHost + ":" + http.getLocalPort() + "/mcp");
+        server.join();
+    }
+}
