@@ -1,0 +1,57 @@
+package dev.shadowcat.api;
+
+import dev.shadowcat.gateway.Gateway;
+import dev.shadowcat.session.Session;
+
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Open sessions by their public handle. The secret {@code Mcp-Session-Id} is never shown: anyone who could
+ * read it here could take the session over.
+ */
+@Path("/sessions")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+public class SessionsResource {
+    /** One row of {@code GET /api/sessions}. */
+    public record SessionInfo(String id, String upstream, String protocolVersion, String state, String createdAt,
+                              long idleSeconds, int inFlight, long requests) {
+    }
+
+    @Inject
+    Gateway gateway;
+
+    @GET
+    public List<SessionInfo> list() {
+        long now = System.nanoTime();
+        return gateway.sessions().sessions().stream()
+                .sorted(Comparator.comparingLong(Session::createdMillis))
+                .map(s -> new SessionInfo(s.handle(), s.upstream().name(), s.protocolVersion(), s.state().name(),
+                        Instant.ofEpochMilli(s.createdMillis()).toString(), (now - s.lastActiveNanos()) / 1_000_000_000L,
+                        s.inFlightCount(), s.requestCount()))
+                .toList();
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Response delete(@PathParam("id") String handle) {
+        Session s = gateway.sessions().byHandle(handle);
+        if (s == null || !gateway.sessions().close(s, "deleted through the operations API")) {
+            return Response.status(404).entity(Map.of("error", "no open session " + handle)).build();
+        }
+        return Response.noContent().build();
+    }
+}

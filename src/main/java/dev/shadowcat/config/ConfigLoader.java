@@ -1,0 +1,292 @@
+package dev.shadowcat.config;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParsingException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and validates the gateway's JSON configuration file. Every error names the key it is about.
+ *
+ * <p>Strings in {@code command}, {@code cwd} and {@code env} may use {@code ${name}} placeholders for the
+ * variables the caller passes (for example {@code ${java}}); env values may instead be
+ * {@code {"fromEnv": "VAR"}} or {@code {"fromFile": "/path"}} so that secrets stay out of the file and off
+ * every command line.
+ */
+public final class ConfigLoader {
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z0-9_.-]+)}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
+    private final Map<String, String> vars;
+    private final Function<String, String> environment;
+
+    public ConfigLoader(Map<String, String> vars, Function<String, String> environment) {
+        this.vars = Map.copyOf(vars);
+        this.environment = environment;
+    }
+
+    public GatewayConfig load(Path file) {
+        try {
+            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public GatewayConfig load(InputStream in, String origin) {
+        try {
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), origin);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config " + origin + ": " + e.getMessage(), e);
+        }
+    }
+
+    public GatewayConfig parse(String json, String origin) {
+        JsonObject root;
+        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
+            root = reader.readObject();
+        } catch (JsonParsingException e) {
+            throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);
+        } catch (JsonException | IOException e) {
+            throw new ConfigException(origin + ": the top level must be a JSON object", e);
+        }
+        try {
+            only(root, "", Set.of("server", "upstreams", "$comment"));
+            ServerSettings server = server(obj(root, "server", ""));
+            JsonObject ups = obj(root, "upstreams", "");
+            if (ups == null || ups.isEmpty()) {
+                throw new ConfigException("upstreams: at least one upstream is required");
+            }
+            Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+            for (var e : ups.entrySet()) {
+                String key = "upstreams." + e.getKey();
+                if (!NAME.matcher(e.getKey()).matches()) {
+                    throw new ConfigException(key + ": an upstream name is 1-64 letters, digits, '-' or '_'");
+                }
+                if (e.getValue().getValueType() != JsonValue.ValueType.OBJECT) {
+                    throw new ConfigException(key + ": must be an object");
+                }
+                upstreams.put(e.getKey(), upstream(e.getKey(), e.getValue().asJsonObject(), key));
+            }
+            return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams));
+        } catch (ConfigException e) {
+            throw new ConfigException(origin + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ServerSettings server(JsonObject o) {
+        String p = "server.";
+        if (o == null) {
+            o = JsonValue.EMPTY_JSON_OBJECT;
+        }
+        only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
+                "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames"));
+        return new ServerSettings(
+                strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
+                        "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
+                strings(o, "allowedHosts", p, List.of("localhost", "127.0.0.1", "[::1]")),
+                integer(o, "maxBodyBytes", p, 4 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+                seconds(o, "keepAliveSeconds", p, 15, 1, 3600),
+                seconds(o, "sessionIdleTimeoutSeconds", p, 1800, 1, 7 * 86400),
+                integer(o, "maxSessions", p, 10_000, 1, 1_000_000),
+                seconds(o, "shutdownTimeoutSeconds", p, 10, 0, 600),
+                integer(o, "replayEvents", p, 256, 0, 100_000),
+                integer(o, "sseQueueFrames", p, 1024, 16, 1_000_000));
+    }
+
+    private UpstreamConfig upstream(String name, JsonObject o, String key) {
+        String p = key + ".";
+        only(o, key, Set.of("command", "env", "cwd", "mode", "pool", "requestTimeoutSeconds", "maxFrameBytes",
+                "terminationGraceMillis", "$comment"));
+        List<String> command = strings(o, "command", p, null);
+        if (command == null || command.isEmpty()) {
+            throw new ConfigException(p + "command: required, a non-empty array of strings (argv, not a shell line)");
+        }
+        List<String> argv = new ArrayList<>();
+        for (int i = 0; i < command.size(); i++) {
+            argv.add(expand(command.get(i), p + "command[" + i + "]"));
+        }
+        Map<String, String> env = env(obj(o, "env", p), p + "env");
+        String cwd = string(o, "cwd", p, null);
+        Path dir = null;
+        if (cwd != null) {
+            dir = Path.of(expand(cwd, p + "cwd"));
+            if (!Files.isDirectory(dir)) {
+                throw new ConfigException(p + "cwd: not a directory: " + dir);
+            }
+        }
+        String modeText = string(o, "mode", p, "dedicated");
+        UpstreamConfig.SessionMode mode = switch (modeText) {
+            case "dedicated" -> UpstreamConfig.SessionMode.DEDICATED;
+            case "shared" -> UpstreamConfig.SessionMode.SHARED;
+            default -> throw new ConfigException(p + "mode: must be \"dedicated\" or \"shared\" (got \"" + modeText + "\")");
+        };
+        PoolSettings pool = pool(obj(o, "pool", p), p + "pool", mode);
+        return new UpstreamConfig(name, List.copyOf(argv), env, dir, mode, pool,
+                seconds(o, "requestTimeoutSeconds", p, 30, 1, 86_400),
+                integer(o, "maxFrameBytes", p, 16 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+                Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)));
+    }
+
+    private PoolSettings pool(JsonObject o, String key, UpstreamConfig.SessionMode mode) {
+        if (o == null) {
+            o = JsonValue.EMPTY_JSON_OBJECT;
+        }
+        String p = key + ".";
+        only(o, key, Set.of("maxSize", "minIdle", "acquireTimeoutMillis", "idleTimeoutSeconds",
+                "maxLifetimeSeconds", "maxWaiters"));
+        boolean shared = mode == UpstreamConfig.SessionMode.SHARED;
+        int max = integer(o, "maxSize", p, shared ? 4 : 64, 1, 100_000);
+        int minIdle = integer(o, "minIdle", p, 1, 0, 100_000);
+        if (minIdle > max) {
+            throw new ConfigException(p + "minIdle: must not exceed maxSize (" + minIdle + " > " + max + ")");
+        }
+        return new PoolSettings(max, minIdle,
+                Duration.ofMillis(integer(o, "acquireTimeoutMillis", p, 5000, 1, 600_000)),
+                seconds(o, "idleTimeoutSeconds", p, 300, 1, 7 * 86400),
+                seconds(o, "maxLifetimeSeconds", p, 3600, 1, 30 * 86400),
+                integer(o, "maxWaiters", p, 1000, 0, 1_000_000));
+    }
+
+    private Map<String, String> env(JsonObject o, String key) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (o == null) {
+            return Map.of();
+        }
+        for (var e : o.entrySet()) {
+            String k = key + "." + e.getKey();
+            JsonValue v = e.getValue();
+            if (v.getValueType() == JsonValue.ValueType.STRING) {
+                env.put(e.getKey(), expand(((JsonString) v).getString(), k));
+            } else if (v.getValueType() == JsonValue.ValueType.OBJECT) {
+                JsonObject ref = v.asJsonObject();
+                only(ref, k, Set.of("fromEnv", "fromFile"));
+                if (ref.containsKey("fromEnv") == ref.containsKey("fromFile")) {
+                    throw new ConfigException(k + ": give exactly one of fromEnv or fromFile");
+                }
+                if (ref.containsKey("fromEnv")) {
+                    String var = string(ref, "fromEnv", k + ".", null);
+                    String value = environment.apply(var);
+                    if (value == null) {
+                        throw new ConfigException(k + ".fromEnv: environment variable " + var + " is not set");
+                    }
+                    env.put(e.getKey(), value);
+                } else {
+                    Path file = Path.of(expand(string(ref, "fromFile", k + ".", null), k + ".fromFile"));
+                    try {
+                        env.put(e.getKey(), Files.readString(file, StandardCharsets.UTF_8).strip());
+                    } catch (IOException ex) {
+                        throw new ConfigException(k + ".fromFile: cannot read " + file + ": " + ex.getMessage(), ex);
+                    }
+                }
+            } else {
+                throw new ConfigException(k + ": must be a string or {\"fromEnv\": ...} or {\"fromFile\": ...}");
+            }
+        }
+        return java.util.Collections.unmodifiableMap(env);
+    }
+
+    private String expand(String s, String key) {
+        Matcher m = PLACEHOLDER.matcher(s);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String v = vars.get(m.group(1));
+            if (v == null) {
+                throw new ConfigException(key + ": unknown placeholder ${" + m.group(1) + "} (known: " + vars.keySet() + ")");
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(v));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    private static void only(JsonObject o, String key, Set<String> allowed) {
+        for (String k : o.keySet()) {
+            if (!allowed.contains(k)) {
+                throw new ConfigException((key.isEmpty() ? "" : key + ".") + k + ": unknown key (allowed: "
+                        + new java.util.TreeSet<>(allowed) + ")");
+            }
+        }
+    }
+
+    private static JsonObject obj(JsonObject o, String name, String p) {
+        JsonValue v = o.get(name);
+        if (v == null || v == JsonValue.NULL) {
+            return null;
+        }
+        if (v.getValueType() != JsonValue.ValueType.OBJECT) {
+            throw new ConfigException(p + name + ": must be an object");
+        }
+        return v.asJsonObject();
+    }
+
+    private static String string(JsonObject o, String name, String p, String dflt) {
+        JsonValue v = o.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        if (v.getValueType() != JsonValue.ValueType.STRING) {
+            throw new ConfigException(p + name + ": must be a string");
+        }
+        return ((JsonString) v).getString();
+    }
+
+    private static List<String> strings(JsonObject o, String name, String p, List<String> dflt) {
+        JsonValue v = o.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        if (v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw new ConfigException(p + name + ": must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        JsonArray a = v.asJsonArray();
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).getValueType() != JsonValue.ValueType.STRING) {
+                throw new ConfigException(p + name + "[" + i + "]: must be a string");
+            }
+            out.add(a.getString(i));
+        }
+        return List.copyOf(out);
+    }
+
+    private static int integer(JsonObject o, String name, String p, int dflt, int min, int max) {
+        JsonValue v = o.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        if (v.getValueType() != JsonValue.ValueType.NUMBER || !((JsonNumber) v).isIntegral()) {
+            throw new ConfigException(p + name + ": must be a whole number");
+        }
+        long n = ((JsonNumber) v).longValue();
+        if (n < min || n > max) {
+            throw new ConfigException(p + name + ": must be between " + min + " and " + max + " (got " + n + ")");
+        }
+        return (int) n;
+    }
+
+    private static Duration seconds(JsonObject o, String name, String p, int dflt, int min, int max) {
+        return Duration.ofSeconds(integer(o, name, p, dflt, min, max));
+    }
+}

@@ -1,0 +1,22 @@
+package dev.shadowcat.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Front-door settings. Immutable.
+ *
+ * @param allowedOrigins   Origin values accepted on every request; entries may end in {@code :*} for any port
+ * @param allowedHosts     Host header names accepted (DNS-rebinding guard), without port
+ * @param maxBodyBytes     largest POST body; larger gets 413
+ * @param keepAlive        interval of SSE comment frames
+ * @param sessionIdleTimeout sessions with no request for this long are closed (later requests get 404)
+ * @param maxSessions      open sessions at once; initialize beyond it gets 503
+ * @param shutdownTimeout  how long shutdown waits for in-flight requests
+ * @param replayEvents     events kept per SSE stream for Last-Event-ID replay
+ * @param sseQueueFrames   frames queued for one slow SSE connection before it is closed
+ */
+public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
+                             Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
+                             Duration shutdownTimeout, int replayEvents, int sseQueueFrames) {
+}

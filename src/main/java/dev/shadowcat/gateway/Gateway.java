@@ -1,0 +1,208 @@
+package dev.shadowcat.gateway;
+
+import dev.shadowcat.config.ConfigLoader;
+import dev.shadowcat.config.GatewayConfig;
+import dev.shadowcat.config.UpstreamConfig;
+import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.upstream.Upstream;
+import dev.shadowcat.upstream.stdio.StdioUpstream;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one owner of everything long-lived: configuration, the session registry, the upstreams and their
+ * process pools, the housekeeper thread that runs every timer.
+ *
+ * <p>Thread-safe. Started once by {@link GatewayStartup} when the web application starts; stopped by
+ * {@link #stop()} ({@code @PreDestroy}) in order: refuse new sessions, let in-flight requests finish up to
+ * the shutdown timeout, close sessions and their streams, terminate every child process tree, stop the
+ * housekeeper. Each wait is bounded.
+ */
+@ApplicationScoped
+public class Gateway {
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    public static final String CONFIG_PROPERTY = "shadowcat.config";
+    public static final String CONFIG_ENV = "SHADOWCAT_CONFIG";
+
+    private final GatewayThreads threads = new GatewayThreads();
+    private final LongSupplier clock = System::nanoTime;
+    private volatile GatewayConfig config;
+    private volatile SessionRegistry sessions;
+    private volatile Map<String, Upstream> upstreams = Map.of();
+    private volatile ScheduledThreadPoolExecutor housekeeper;
+    private volatile boolean stopped;
+
+    /** Loads the configuration and starts the upstream pools. Called once. */
+    public synchronized void start(String contextConfigPath, Map<String, String> vars) {
+        if (config != null) {
+            return;
+        }
+        GatewayConfig cfg = loadConfig(contextConfigPath, vars);
+        ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
+        Map<String, Upstream> ups = new LinkedHashMap<>();
+        for (UpstreamConfig u : cfg.upstreams().values()) {
+            ups.put(u.name(), new StdioUpstream(u, threads, hk, clock));
+        }
+        SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
+        this.config = cfg;
+        this.upstreams = java.util.Collections.unmodifiableMap(ups);
+        this.sessions = reg;
+        this.housekeeper = hk;
+        long keepAlive = cfg.server().keepAlive().toMillis();
+        hk.scheduleWithFixedDelay(guard("keep-alive", reg::keepAlive), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
+        hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
+        hk.scheduleWithFixedDelay(guard("pool maintenance", () -> ups.values().forEach(Upstream::maintain)),
+                0, 1, TimeUnit.SECONDS);
+        LOG.info(() -> "Shadowcat started with upstreams " + ups.keySet());
+    }
+
+    /** A periodic task that throws is never run again by the executor: log and carry on instead. */
+    private static Runnable guard(String what, Runnable r) {
+        return () -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, what + " failed", e);
+            }
+        };
+    }
+
+    private static GatewayConfig loadConfig(String contextConfigPath, Map<String, String> vars) {
+        ConfigLoader loader = new ConfigLoader(vars, System::getenv);
+        String path = System.getProperty(CONFIG_PROPERTY);
+        if (path == null || path.isBlank()) {
+            path = System.getenv(CONFIG_ENV);
+        }
+        if (path == null || path.isBlank()) {
+            path = contextConfigPath;
+        }
+        if (path != null && !path.isBlank()) {
+            Path p = Path.of(path);
+            if (!Files.isRegularFile(p)) {
+                throw new dev.shadowcat.config.ConfigException("config file " + p.toAbsolutePath() + " does not exist");
+            }
+            LOG.info("Loading configuration from " + p.toAbsolutePath());
+            return loader.load(p);
+        }
+        try (InputStream in = Gateway.class.getResourceAsStream("/dev/shadowcat/config/default-config.json")) {
+            LOG.info("No configuration given (-D" + CONFIG_PROPERTY + ", $" + CONFIG_ENV
+                    + " or context parameter); using the built-in demo configuration");
+            return loader.load(in, "built-in default-config.json");
+        } catch (java.io.IOException e) {
+            throw new dev.shadowcat.config.ConfigException("cannot read the built-in configuration", e);
+        }
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public Map<String, Upstream> upstreams() {
+        return upstreams;
+    }
+
+    /** The upstream served at {@code /mcp} (the first configured) or at {@code /mcp/{name}}. */
+    public Upstream upstream(String name) {
+        if (name == null) {
+            return upstreams.isEmpty() ? null : upstreams.values().iterator().next();
+        }
+        return upstreams.get(name);
+    }
+
+    public GatewayThreads threads() {
+        return threads;
+    }
+
+    public boolean isStopping() {
+        return stopped || (sessions != null && sessions.isShuttingDown());
+    }
+
+    @PreDestroy
+    public void stop() {
+        SessionRegistry reg = sessions;
+        ScheduledThreadPoolExecutor hk = housekeeper;
+        if (reg == null || stopped) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        reg.beginShutdown();
+        long deadline = t0 + config.server().shutdownTimeout().toNanos();
+        while (reg.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (reg.inFlight() > 0) {
+            LOG.warning("shutdown: " + reg.inFlight() + " requests still in flight after "
+                    + config.server().shutdownTimeout().toMillis() + " ms; ending them");
+        }
+        reg.closeAll("the gateway is shutting down");
+        List<CompletableFuture<Void>> exits = new ArrayList<>();
+        for (Upstream u : upstreams.values()) {
+            exits.add(u.shutdown());
+        }
+        long grace = 0;
+        for (UpstreamConfig u : config.upstreams().values()) {
+            grace = Math.max(grace, u.terminationGrace().toMillis());
+        }
+        try {
+            // close stdin, SIGTERM, SIGKILL: three graces at most, plus slack
+            CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).get(3 * grace + 2000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "shutdown: some upstream processes did not exit in time", e);
+        }
+        hk.shutdownNow();
+        try {
+            if (!hk.awaitTermination(2, TimeUnit.SECONDS)) {
+                LOG.warning("shutdown: housekeeper did not stop within 2 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        awaitThreads(2000);
+        stopped = true;
+        LOG.info(() -> "Shadowcat stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /** The pipe threads end when their process's pipes close; wait for them, bounded. */
+    private void awaitThreads(long ms) {
+        long end = System.currentTimeMillis() + ms;
+        for (Thread t : threads.live()) {
+            long left = end - System.currentTimeMillis();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                t.join(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (threads.liveCount() > 0) {
+            LOG.warning("shutdown: threads still alive: " + threads.live());
+        }
+    }
+}

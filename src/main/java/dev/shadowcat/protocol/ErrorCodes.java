@@ -1,0 +1,17 @@
+package dev.shadowcat.protocol;
+
+/** JSON-RPC and MCP error codes the gateway produces. */
+public final class ErrorCodes {
+    public static final int PARSE_ERROR = -32700;
+    public static final int INVALID_REQUEST = -32600;
+    public static final int METHOD_NOT_FOUND = -32601;
+    public static final int INVALID_PARAMS = -32602;
+    public static final int INTERNAL_ERROR = -32603;
+    /** Same value the MCP SDKs use for a request that timed out. */
+    public static final int REQUEST_TIMEOUT = -32001;
+    /** The upstream cannot take the request now (pool exhausted, process died, gateway stopping). */
+    public static final int UPSTREAM_UNAVAILABLE = -32002;
+
+    private ErrorCodes() {
+    }
+}

@@ -1,0 +1,81 @@
+package dev.shadowcat.session;
+
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.upstream.ClientSession;
+import dev.shadowcat.upstream.Exchange;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A client request in flight. The first terminal call wins; later ones are ignored, which is what makes a
+ * session close, a timeout and a late response safe to race. Thread-safe.
+ */
+final class ClientExchange implements Exchange {
+    private final Session session;
+    private final String clientIdJson;
+    private final ResponseSink sink;
+    private final boolean initialize;
+    private final AtomicBoolean ended = new AtomicBoolean();
+
+    ClientExchange(Session session, String clientIdJson, ResponseSink sink, boolean initialize) {
+        this.session = session;
+        this.clientIdJson = clientIdJson;
+        this.sink = sink;
+        this.initialize = initialize;
+    }
+
+    String clientIdJson() {
+        return clientIdJson;
+    }
+
+    @Override
+    public ClientSession session() {
+        return session;
+    }
+
+    @Override
+    public void onMessage(byte[] message) {
+        if (!deliver(message)) {
+            session.standalone().send(message);
+        }
+    }
+
+    /** Sends a related message on this request's stream; false once the request has ended. */
+    boolean deliver(byte[] message) {
+        if (ended.get()) {
+            return false;
+        }
+        sink.message(message);
+        return true;
+    }
+
+    @Override
+    public void onEnd(byte[] response, Outcome outcome) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        session.ended(this);
+        boolean initFailed = false;
+        if (initialize) {
+            Message m = response == null ? null : Message.trusted(response);
+            if (m != null && !m.isError()) {
+                session.negotiated(m.string("result", "protocolVersion"));
+            } else {
+                initFailed = true;
+            }
+        }
+        if (response == null) {
+            sink.cancelled();
+        } else {
+            sink.response(response);
+        }
+        if (initFailed) {
+            session.onUpstreamLost("initialize failed");
+        }
+    }
+
+    void fail(int code, String message) {
+        onEnd(Errors.response(clientIdJson, code, message, null), Outcome.FAILED);
+    }
+}

@@ -1,0 +1,319 @@
+package dev.shadowcat.session;
+
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.protocol.ProtocolVersions;
+import dev.shadowcat.stream.EventStream;
+import dev.shadowcat.upstream.ClientSession;
+import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.Upstream;
+import dev.shadowcat.upstream.UpstreamBinding;
+import dev.shadowcat.upstream.UpstreamPeer;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+
+/**
+ * One client's MCP session at the gateway: its negotiated version, its link to the upstream, the requests it
+ * has in flight, the server→client requests waiting for its answers, and its SSE streams.
+ *
+ * <p>Thread-safe. Called from request threads (client messages) and upstream reader threads (upstream
+ * messages). The secret {@link #id()} is only ever compared, never logged; logs and the operations API use
+ * {@link #handle()}.
+ */
+public final class Session implements ClientSession {
+    private static final Logger LOG = Logger.getLogger(Session.class.getName());
+    static final int MAX_OUTGOING = 1000;
+    static final int MAX_KEPT_STREAMS = 64;
+
+    public enum State { OPEN, CLOSING, CLOSED }
+
+    private record Outgoing(UpstreamPeer peer, String originalIdJson, Exchange related) {
+    }
+
+    private final String id;
+    private final String handle;
+    private final Upstream upstream;
+    private final SessionRegistry registry;
+    private final long createdMillis = System.currentTimeMillis();
+    private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+    private final Map<String, ClientExchange> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Outgoing> outgoing = new ConcurrentHashMap<>();
+    private final Map<Integer, EventStream> streams = new ConcurrentHashMap<>();
+    private final AtomicInteger nextStream = new AtomicInteger();
+    private final AtomicLong nextOutgoing = new AtomicLong();
+    private final AtomicLong requests = new AtomicLong();
+    private final EventStream standalone;
+    private volatile String protocolVersion;
+    private volatile long lastActiveNanos;
+    private volatile UpstreamBinding binding;
+
+    Session(String id, String handle, Upstream upstream, String protocolVersion, SessionRegistry registry) {
+        this.id = id;
+        this.handle = handle;
+        this.upstream = upstream;
+        this.protocolVersion = protocolVersion;
+        this.registry = registry;
+        this.lastActiveNanos = registry.now();
+        this.standalone = newStream();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String handle() {
+        return handle;
+    }
+
+    @Override
+    public String protocolVersion() {
+        return protocolVersion;
+    }
+
+    void negotiated(String version) {
+        if (ProtocolVersions.isSupported(version)) {
+            protocolVersion = version;
+        }
+    }
+
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public boolean isOpen() {
+        return state.get() == State.OPEN;
+    }
+
+    public long createdMillis() {
+        return createdMillis;
+    }
+
+    public long lastActiveNanos() {
+        return lastActiveNanos;
+    }
+
+    public void touch() {
+        lastActiveNanos = registry.now();
+    }
+
+    public long requestCount() {
+        return requests.get();
+    }
+
+    public int inFlightCount() {
+        return inFlight.size();
+    }
+
+    void bind(UpstreamBinding b) {
+        this.binding = b;
+    }
+
+    // ---- streams ----
+
+    /** A new logical SSE stream, kept for resumption until delivered, the session ends, or it is evicted. */
+    public EventStream newStream() {
+        int n = nextStream.incrementAndGet();
+        EventStream s = new EventStream(n, registry.settings().replayEvents(),
+                ProtocolVersions.wantsPriming(protocolVersion), 1000);
+        streams.put(n, s);
+        if (streams.size() > MAX_KEPT_STREAMS) {
+            evictCompletedStreams();
+        }
+        return s;
+    }
+
+    private void evictCompletedStreams() {
+        Iterator<Map.Entry<Integer, EventStream>> it = streams.entrySet().iterator();
+        while (it.hasNext() && streams.size() > MAX_KEPT_STREAMS) {
+            EventStream s = it.next().getValue();
+            if (s != standalone && s.isCompleted() && !s.hasWriter()) {
+                it.remove();
+            }
+        }
+    }
+
+    /** The stream an event id names, if this session still keeps it. */
+    public EventStream stream(int streamId) {
+        return streams.get(streamId);
+    }
+
+    public EventStream standalone() {
+        return standalone;
+    }
+
+    /** The POST stream has delivered everything; resumption is no longer needed. */
+    public void streamDelivered(EventStream s) {
+        if (s != standalone) {
+            streams.remove(s.id(), s);
+        }
+    }
+
+    public void keepAlive() {
+        for (EventStream s : streams.values()) {
+            s.keepAlive();
+        }
+    }
+
+    // ---- client → upstream ----
+
+    /** Starts the upstream side with the client's initialize; the answer goes to {@code sink}. */
+    public void open(Message initialize, ResponseSink sink) {
+        ClientExchange ex = new ClientExchange(this, initialize.idJson(), sink, true);
+        inFlight.put(initialize.idJson(), ex);
+        registry.requestStarted();
+        requests.incrementAndGet();
+        bind(upstream.open(this, initialize, ex));
+    }
+
+    /** Forwards a client request; false if another request with the same id is still in flight. */
+    public boolean request(Message request, ResponseSink sink) {
+        ClientExchange ex = new ClientExchange(this, request.idJson(), sink, false);
+        if (inFlight.putIfAbsent(request.idJson(), ex) != null) {
+            return false;
+        }
+        registry.requestStarted();
+        requests.incrementAndGet();
+        if (!isOpen()) {
+            ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session is closing");
+            return true;
+        }
+        binding.request(request, ex);
+        return true;
+    }
+
+    /** Handles a client notification: cancellations end the named request; others go upstream. */
+    public void notification(Message n) {
+        if ("notifications/cancelled".equals(n.method())) {
+            long span = n.paramsPath("requestId");
+            ClientExchange ex = span < 0 ? null : inFlight.get(n.textAt(span));
+            if (ex != null) {
+                String reason = n.paramString("reason");
+                binding.cancel(ex, reason != null ? reason : "cancelled by the client");
+            }
+            return;
+        }
+        binding.notify(n);
+    }
+
+    /** The client answers a server→client request. False if no such request is waiting. */
+    public boolean response(Message r) {
+        Outgoing o = outgoing.remove(r.idJson());
+        if (o == null) {
+            return false;
+        }
+        o.peer.answer(o.originalIdJson, r);
+        return true;
+    }
+
+    void ended(ClientExchange ex) {
+        inFlight.remove(ex.clientIdJson(), ex);
+        registry.requestEnded();
+    }
+
+    // ---- upstream → client ----
+
+    @Override
+    public void onUpstreamNotification(byte[] message, Exchange related) {
+        ClientExchange target = related instanceof ClientExchange ce ? ce : pickRelated(related);
+        if (target != null && target.deliver(message)) {
+            return;
+        }
+        standalone.send(message);
+    }
+
+    @Override
+    public void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related) {
+        if (!isOpen()) {
+            from.refuse(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "the client session has ended");
+            return;
+        }
+        if (outgoing.size() >= MAX_OUTGOING) {
+            from.refuse(request.idJson(), ErrorCodes.INTERNAL_ERROR, "too many unanswered requests to the client");
+            return;
+        }
+        ClientExchange target = related instanceof ClientExchange ce ? ce : pickRelated(related);
+        String newId = "\"shadowcat-" + nextOutgoing.incrementAndGet() + "\"";
+        outgoing.put(newId, new Outgoing(from, request.idJson(), target));
+        byte[] rewritten = request.rewrite(newId, -1, null);
+        if (target != null && target.deliver(rewritten)) {
+            return;
+        }
+        standalone.send(rewritten);
+    }
+
+    /**
+     * Which in-flight request an unattributed message most likely belongs to: the only one, if exactly one is
+     * in flight; otherwise none (the standalone stream gets it).
+     */
+    private ClientExchange pickRelated(Exchange hint) {
+        if (hint != null) {
+            for (ClientExchange ce : inFlight.values()) {
+                if (ce == hint) {
+                    return ce;
+                }
+            }
+        }
+        if (inFlight.size() == 1) {
+            for (ClientExchange ce : inFlight.values()) {
+                return ce;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void onUpstreamLost(String reason) {
+        LOG.info(() -> "session " + handle + " ends: " + reason);
+        registry.close(this, "upstream lost: " + reason);
+    }
+
+    /**
+     * Ends the session once: stops routing, cancels what is in flight, releases the upstream, completes every
+     * stream. Only {@link SessionRegistry#close} calls this.
+     */
+    boolean closeOnce(String reason) {
+        if (!state.compareAndSet(State.OPEN, State.CLOSING)) {
+            return false;
+        }
+        List<ClientExchange> pending = new ArrayList<>(inFlight.values());
+        UpstreamBinding b = binding;
+        for (ClientExchange ex : pending) {
+            ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session was closed: " + reason);
+            if (b != null) {
+                b.cancel(ex, "session closed"); // the client already has its error; this frees the upstream
+            }
+        }
+        for (var o : outgoing.entrySet()) {
+            o.getValue().peer.refuse(o.getValue().originalIdJson, ErrorCodes.UPSTREAM_UNAVAILABLE, "the client session has ended");
+        }
+        outgoing.clear();
+        if (b != null) {
+            b.close();
+        }
+        for (EventStream s : streams.values()) {
+            s.complete();
+        }
+        streams.clear();
+        state.set(State.CLOSED);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Session{" + handle + " " + state.get() + " v" + protocolVersion + " inFlight=" + inFlight.size()
+                + " streams=" + streams.size() + "}";
+    }
+}

@@ -1,0 +1,185 @@
+package dev.shadowcat.stream;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+
+import java.io.IOException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * Writes whole frames to one async HTTP response without ever blocking a thread.
+ *
+ * <p>Thread-safe. Any thread may {@link #enqueue} frames (bounded: a consumer too slow to keep up is
+ * disconnected, never buffered without limit); a single drain loop, entered by whoever finds it idle
+ * (the producer or the container's {@code onWritePossible}), writes while {@code isReady()} holds.
+ * {@link #drain()} must be called after {@link #enqueue} outside any caller lock.
+ */
+public final class AsyncWriter implements WriteListener, AsyncListener {
+    private static final Logger LOG = Logger.getLogger(AsyncWriter.class.getName());
+
+    private final AsyncContext async;
+    private final ServletOutputStream out;
+    private final ArrayBlockingQueue<byte[]> queue;
+    private final AtomicInteger wip = new AtomicInteger();
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final Consumer<AsyncWriter> onEnd;
+    private volatile boolean completing;
+    private volatile String failure;
+    private boolean needsFlush; // confined to the drain loop
+
+    private AsyncWriter(AsyncContext async, ServletOutputStream out, int capacity, Consumer<AsyncWriter> onEnd) {
+        this.async = async;
+        this.out = out;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.onEnd = onEnd;
+    }
+
+    /**
+     * Takes over the response of {@code async}; headers must be set before. {@code onEnd} runs once when
+     * the response is over, whether completed or broken.
+     */
+    public static AsyncWriter start(AsyncContext async, int capacity, Consumer<AsyncWriter> onEnd) throws IOException {
+        ServletOutputStream out = async.getResponse().getOutputStream();
+        AsyncWriter w = new AsyncWriter(async, out, capacity, onEnd);
+        async.addListener(w);
+        out.setWriteListener(w);
+        return w;
+    }
+
+    /** Queues a frame; false when the connection is over or its queue is full (it is then closed). */
+    public boolean enqueue(byte[] frame) {
+        if (ended.get() || completing) {
+            return false;
+        }
+        if (!queue.offer(frame)) {
+            failure = "client too slow: " + queue.size() + " frames queued";
+            return false;
+        }
+        return true;
+    }
+
+    /** Queues and drains. */
+    public boolean send(byte[] frame) {
+        boolean ok = enqueue(frame);
+        drain();
+        return ok;
+    }
+
+    /** Completes the response after everything queued has been written. */
+    public void complete() {
+        completing = true;
+        drain();
+    }
+
+    /** Ends the response now, dropping what is queued. */
+    public void abort(String why) {
+        failure = why;
+        drain();
+    }
+
+    public boolean isOpen() {
+        return !ended.get();
+    }
+
+    public void drain() {
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            if (!ended.get()) {
+                drainOnce();
+            }
+            missed = wip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private void drainOnce() {
+        try {
+            while (true) {
+                if (failure != null) {
+                    end(failure);
+                    return;
+                }
+                if (!out.isReady()) {
+                    return; // onWritePossible will call drain again
+                }
+                byte[] frame = queue.poll();
+                if (frame != null) {
+                    out.write(frame);
+                    needsFlush = true;
+                    continue;
+                }
+                if (needsFlush) {
+                    needsFlush = false;
+                    out.flush();
+                    continue;
+                }
+                if (completing) {
+                    end(null);
+                }
+                return;
+            }
+        } catch (IOException | IllegalStateException e) {
+            end("write failed: " + e.getMessage());
+        }
+    }
+
+    private void end(String why) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        queue.clear();
+        if (why != null) {
+            LOG.fine(() -> "response stream closed: " + why);
+        }
+        try {
+            async.complete();
+        } catch (IllegalStateException e) {
+            // already completed by the container (client gone)
+        }
+        onEnd.accept(this);
+    }
+
+    @Override
+    public void onWritePossible() {
+        drain();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        failure = "write error: " + t;
+        drain();
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        if (ended.compareAndSet(false, true)) {
+            queue.clear();
+            onEnd.accept(this);
+        }
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        failure = "timed out";
+        drain();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        failure = "client disconnected";
+        drain();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+    }
+}

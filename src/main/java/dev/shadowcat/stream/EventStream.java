@@ -1,0 +1,176 @@
+package dev.shadowcat.stream;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One logical SSE stream of a session (a POST's response stream or the standalone GET stream) that outlives
+ * its HTTP connections: events are numbered, the last {@code replay} of them are kept, and a client that
+ * reconnects with {@code Last-Event-ID: <stream>-<seq>} gets exactly the events of this stream after
+ * {@code seq}, then the live ones.
+ *
+ * <p>Thread-safe: state is guarded by {@code this}; frames are queued under the lock (so they keep their
+ * order) and written after it is released.
+ */
+public final class EventStream {
+    private record Event(long seq, byte[] frame) {
+    }
+
+    private final int id;
+    private final int replay;
+    private final boolean prime;
+    private final long retryMillis;
+    // guarded by this
+    private final ArrayDeque<Event> ring = new ArrayDeque<>();
+    private long seq;
+    private AsyncWriter writer;
+    private boolean completed;
+
+    public EventStream(int id, int replay, boolean prime, long retryMillis) {
+        this.id = id;
+        this.replay = replay;
+        this.prime = prime;
+        this.retryMillis = retryMillis;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** Parses {@code <stream>-<seq>}; returns null if it is not one of ours. */
+    public static long[] parseEventId(String lastEventId) {
+        if (lastEventId == null) {
+            return null;
+        }
+        int dash = lastEventId.indexOf('-');
+        if (dash <= 0) {
+            return null;
+        }
+        try {
+            return new long[]{Long.parseLong(lastEventId.substring(0, dash)), Long.parseLong(lastEventId.substring(dash + 1))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Sends one JSON-RPC message as an event. */
+    public void send(byte[] json) {
+        AsyncWriter w;
+        synchronized (this) {
+            if (completed) {
+                return;
+            }
+            w = appendLocked(json, false);
+        }
+        if (w != null) {
+            w.drain();
+        }
+    }
+
+    private AsyncWriter appendLocked(byte[] json, boolean priming) {
+        long s = ++seq;
+        String eventId = id + "-" + s;
+        byte[] frame = priming ? SseFrames.priming(eventId, retryMillis) : SseFrames.event(eventId, json);
+        if (replay > 0) {
+            if (ring.size() >= replay) {
+                ring.pollFirst();
+            }
+            ring.addLast(new Event(s, frame));
+        }
+        AsyncWriter w = writer;
+        if (w != null && !w.enqueue(frame)) {
+            writer = null; // too slow or gone: the events stay in the ring for a resume
+            return w;      // draining lets it notice and close
+        }
+        return w;
+    }
+
+    /**
+     * Attaches a connection. With {@code afterSeq} = -1 only new events are sent (and a priming event, if this
+     * stream uses them); otherwise the kept events after it are replayed first. A previous connection is closed.
+     */
+    public void attach(AsyncWriter w, long afterSeq) {
+        AsyncWriter old;
+        boolean done;
+        synchronized (this) {
+            old = writer;
+            writer = w;
+            if (afterSeq >= 0) {
+                for (Event e : ring) {
+                    if (e.seq > afterSeq) {
+                        w.enqueue(e.frame);
+                    }
+                }
+            } else if (prime && !completed) {
+                appendLocked(null, true);
+            }
+            done = completed;
+        }
+        if (old != null && old != w) {
+            old.complete();
+        }
+        if (done) {
+            w.complete();
+        } else {
+            w.drain();
+        }
+    }
+
+    /** Forgets {@code w} if it is still the attached connection (it closed). */
+    public synchronized void detach(AsyncWriter w) {
+        if (writer == w) {
+            writer = null;
+        }
+    }
+
+    public synchronized boolean hasWriter() {
+        return writer != null;
+    }
+
+    /** No more events: the attached connection completes after writing what it has. */
+    public void complete() {
+        AsyncWriter w;
+        synchronized (this) {
+            if (completed) {
+                return;
+            }
+            completed = true;
+            w = writer;
+        }
+        if (w != null) {
+            w.complete();
+        }
+    }
+
+    public synchronized boolean isCompleted() {
+        return completed;
+    }
+
+    /** Sends a keep-alive comment if a connection is attached. */
+    public void keepAlive() {
+        AsyncWriter w;
+        synchronized (this) {
+            w = writer;
+            if (w == null || completed) {
+                return;
+            }
+            w.enqueue(SseFrames.KEEP_ALIVE);
+        }
+        w.drain();
+    }
+
+    synchronized List<Long> keptSeqs() {
+        List<Long> out = new ArrayList<>();
+        for (Event e : ring) {
+            out.add(e.seq);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "EventStream{" + id + " seq=" + seq + " kept=" + ring.size() + (writer != null ? " attached" : "")
+                + (completed ? " completed" : "") + "}";
+    }
+}

@@ -1,0 +1,29 @@
+package dev.shadowcat.upstream;
+
+import dev.shadowcat.protocol.Message;
+
+/**
+ * What an upstream may do to the client session it serves. Thread-safe.
+ */
+public interface ClientSession {
+    /** A short public handle for logs and the operations API; never the secret session id. */
+    String handle();
+
+    /** The protocol version negotiated with the client. */
+    String protocolVersion();
+
+    /**
+     * A notification for the client. {@code related} is the exchange it belongs to when known; otherwise the
+     * session picks the stream.
+     */
+    void onUpstreamNotification(byte[] message, Exchange related);
+
+    /**
+     * A server→client request (sampling, elicitation, roots). The session gives it a client-facing id and
+     * later passes the client's answer to {@code from}.
+     */
+    void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related);
+
+    /** The session's upstream state is gone (its dedicated process died); the session must end. */
+    void onUpstreamLost(String reason);
+}

@@ -1,0 +1,23 @@
+package dev.shadowcat.upstream;
+
+/**
+ * One client request on its way through an upstream. Exactly one of the terminal calls happens, once.
+ *
+ * <p>Implementations are thread-safe: calls arrive on upstream reader threads and the housekeeper.
+ */
+public interface Exchange {
+    /** How an exchange ended. Anything but {@link #REPLIED} means the upstream may still be busy with it. */
+    enum Outcome { REPLIED, FAILED, TIMED_OUT, CANCELLED }
+
+    /** The session the request came from. */
+    ClientSession session();
+
+    /** A notification or server→client request related to this request, already rewritten for the client. */
+    void onMessage(byte[] message);
+
+    /**
+     * The end: the upstream's response (ids rewritten back) or an error the gateway made.
+     * For {@link Outcome#CANCELLED} the response is null: the client asked to stop and expects none.
+     */
+    void onEnd(byte[] response, Outcome outcome);
+}

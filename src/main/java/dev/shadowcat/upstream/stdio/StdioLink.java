@@ -1,0 +1,274 @@
+package dev.shadowcat.upstream.stdio;
+
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.JsonScan;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.protocol.ProtocolException;
+import dev.shadowcat.pool.Pool;
+import dev.shadowcat.upstream.ClientSession;
+import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.UpstreamPeer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * The JSON-RPC relay over one child process.
+ *
+ * <p>Thread-safe. Requests are sent with ids this link mints ({@code 1, 2, 3…}); a progress token in the
+ * request's {@code _meta} is replaced by the same number, so progress notifications find their request
+ * without trusting any client-chosen value. {@link #pending} is the single place a request ends: whoever
+ * removes the entry (response, deadline, cancel, process death) completes the exchange.
+ */
+final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPeer {
+    private static final Logger LOG = Logger.getLogger(StdioLink.class.getName());
+
+    private record Pending(Exchange exchange, String clientIdJson, String clientTokenJson, ScheduledFuture<?> deadline) {
+    }
+
+    private final StdioUpstream upstream;
+    private final AtomicLong nextId = new AtomicLong();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private volatile ChildProcess process;
+    private volatile boolean lost;
+
+    /** Dedicated mode: the one session this child serves. */
+    volatile ClientSession owner;
+    /** Shared mode: the exchange that currently holds the lease, which owns unsolicited messages. */
+    volatile Exchange current;
+
+    StdioLink(StdioUpstream upstream) {
+        this.upstream = upstream;
+    }
+
+    void attach(ChildProcess p) {
+        this.process = p;
+    }
+
+    ChildProcess process() {
+        return process;
+    }
+
+    @Override
+    public boolean isAlive() {
+        ChildProcess p = process;
+        return !lost && p != null && p.isAlive();
+    }
+
+    @Override
+    public void retire() {
+        ChildProcess p = process;
+        if (p != null) {
+            upstream.terminate(p);
+        }
+    }
+
+    /** Sends a request; returns its upstream id, or -1 after ending the exchange with an error. */
+    long send(Message request, Exchange ex) {
+        long id = nextId.incrementAndGet();
+        String upId = Long.toString(id);
+        long tokenSpan = request.paramsPath("_meta", "progressToken");
+        String clientToken = tokenSpan >= 0 ? request.textAt(tokenSpan) : null;
+        ScheduledFuture<?> deadline = upstream.scheduler().schedule(() -> expire(id),
+                upstream.config().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        pending.put(id, new Pending(ex, request.idJson(), clientToken, deadline));
+        byte[] out = request.rewrite(upId, tokenSpan, upId);
+        if (!isAlive() || !process.send(out)) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                p.deadline.cancel(false);
+                String why = isAlive() ? "is overloaded (stdin queue full)" : "is not running";
+                p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.UPSTREAM_UNAVAILABLE,
+                        "upstream '" + upstream.name() + "' " + why, null), Exchange.Outcome.FAILED);
+            }
+            return -1;
+        }
+        return id;
+    }
+
+    /** Sends a request the gateway itself makes; the future completes with the raw response. */
+    CompletableFuture<Message> call(String method, String paramsJson) {
+        CompletableFuture<Message> f = new CompletableFuture<>();
+        Exchange internal = new Exchange() {
+            @Override
+            public ClientSession session() {
+                return null;
+            }
+
+            @Override
+            public void onMessage(byte[] message) {
+            }
+
+            @Override
+            public void onEnd(byte[] response, Outcome outcome) {
+                f.complete(Message.trusted(response));
+            }
+        };
+        byte[] req = ("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":" + JsonScan.quote(method) + ",\"params\":"
+                + paramsJson + "}").getBytes(StandardCharsets.UTF_8);
+        send(Message.trusted(req), internal);
+        return f;
+    }
+
+    /** Forwards a client notification unchanged. */
+    void notifyUpstream(byte[] notification) {
+        ChildProcess p = process;
+        if (p != null) {
+            p.send(notification);
+        }
+    }
+
+    /** The client cancelled: forget the request and tell the child, with the child's id for it. */
+    void cancel(long upstreamId, String reason) {
+        Pending p = pending.remove(upstreamId);
+        if (p == null) {
+            return;
+        }
+        p.deadline.cancel(false);
+        sendCancelled(upstreamId, reason);
+        p.exchange.onEnd(null, Exchange.Outcome.CANCELLED);
+    }
+
+    private void expire(long id) {
+        Pending p = pending.remove(id);
+        if (p == null) {
+            return;
+        }
+        long ms = upstream.config().requestTimeout().toMillis();
+        sendCancelled(id, "timed out after " + ms + " ms at the gateway");
+        p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.REQUEST_TIMEOUT,
+                "upstream '" + upstream.name() + "' did not answer within " + ms + " ms", null),
+                Exchange.Outcome.TIMED_OUT);
+    }
+
+    private void sendCancelled(long id, String reason) {
+        notifyUpstream(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" + id
+                + ",\"reason\":" + JsonScan.quote(reason) + "}}").getBytes(StandardCharsets.UTF_8));
+    }
+
+    int inFlight() {
+        return pending.size();
+    }
+
+    // ---- child → gateway, on the child's stdout thread ----
+
+    @Override
+    public void onLine(byte[] line) {
+        Message m;
+        try {
+            m = Message.parse(line);
+        } catch (ProtocolException e) {
+            LOG.warning(() -> process.label() + " wrote a line that is not JSON-RPC (" + e.getMessage() + "); ignored");
+            return;
+        }
+        switch (m.kind()) {
+            case RESPONSE -> onResponse(m);
+            case NOTIFICATION -> onNotification(m);
+            case REQUEST -> onRequest(m);
+            default -> throw new IllegalStateException("bad kind " + m.kind());
+        }
+    }
+
+    private void onResponse(Message m) {
+        Long id = parseId(m.idJson());
+        Pending p = id == null ? null : pending.remove(id);
+        if (p == null) {
+            LOG.fine(() -> process.label() + ": response for unknown or expired id " + m.idJson());
+            return;
+        }
+        p.deadline.cancel(false);
+        p.exchange.onEnd(m.rewrite(p.clientIdJson == null ? "0" : p.clientIdJson, -1, null), Exchange.Outcome.REPLIED);
+    }
+
+    private void onNotification(Message m) {
+        if ("notifications/progress".equals(m.method())) {
+            long span = m.paramsPath("progressToken");
+            Long id = span < 0 ? null : parseId(m.textAt(span));
+            Pending p = id == null ? null : pending.get(id);
+            if (p != null && p.clientTokenJson != null) {
+                p.exchange.onMessage(m.rewriteSpan(span, p.clientTokenJson));
+            }
+            return;
+        }
+        if ("notifications/cancelled".equals(m.method())) {
+            return; // the child gave up on one of its own requests; the client's answer will simply be dropped
+        }
+        upstream.route(this, m);
+    }
+
+    private void onRequest(Message m) {
+        if ("ping".equals(m.method())) {
+            process.send(Errors.result(m.idJson(), "{}"));
+            return;
+        }
+        Exchange ex = current;
+        ClientSession s = ex != null ? ex.session() : owner;
+        if (s == null) {
+            refuse(m.idJson(), ErrorCodes.METHOD_NOT_FOUND,
+                    "the gateway has no client to forward " + m.method() + " to outside a request");
+            return;
+        }
+        s.onUpstreamRequest(m, this, ex);
+    }
+
+    private static Long parseId(String json) {
+        if (json == null || json.isEmpty() || json.charAt(0) == '"') {
+            return null;
+        }
+        try {
+            return Long.parseLong(json);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void onClosed(Integer exitCode, String reason) {
+        lost = true;
+        String tail = process.stderrTail();
+        String data = "{\"upstream\":" + JsonScan.quote(upstream.name())
+                + (exitCode != null ? ",\"exitCode\":" + exitCode : "")
+                + (tail.isEmpty() ? "" : ",\"stderrTail\":" + JsonScan.quote(tail)) + "}";
+        String msg = "upstream '" + upstream.name() + "' " + reason;
+        for (Long id : pending.keySet()) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                p.deadline.cancel(false);
+                p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.INTERNAL_ERROR, msg, data),
+                        Exchange.Outcome.FAILED);
+            }
+        }
+        upstream.onLinkLost(this, msg);
+    }
+
+    // ---- UpstreamPeer: the client's answers to the child's requests ----
+
+    @Override
+    public void answer(String originalIdJson, Message clientResponse) {
+        ChildProcess p = process;
+        if (p != null) {
+            p.send(clientResponse.rewrite(originalIdJson, -1, null));
+        }
+    }
+
+    @Override
+    public void refuse(String originalIdJson, int code, String message) {
+        ChildProcess p = process;
+        if (p != null) {
+            p.send(Errors.response(originalIdJson, code, message, null));
+        }
+    }
+
+    @Override
+    public String toString() {
+        ChildProcess p = process;
+        return "StdioLink{" + (p == null ? upstream.name() + " starting" : p.label()) + " pending=" + pending.size() + "}";
+    }
+}

@@ -1,0 +1,200 @@
+package dev.shadowcat.web;
+
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.session.ResponseSink;
+import dev.shadowcat.session.Session;
+import dev.shadowcat.stream.AsyncWriter;
+import dev.shadowcat.stream.EventStream;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.IOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The HTTP response of one POST that carried requests. The first message decides its form: the response
+ * itself → one {@code application/json} body; anything before it (progress, logging, a server→client
+ * request) → a {@code text/event-stream} that ends after the last response.
+ *
+ * <p>Thread-safe: the mode switch is guarded by {@code this}; SSE events go through the session's
+ * {@link EventStream}, so they survive a dropped connection and can be resumed with {@code Last-Event-ID}.
+ */
+final class PostResponse implements ResponseSink, AsyncListener {
+    private static final Logger LOG = Logger.getLogger(PostResponse.class.getName());
+
+    private enum Mode { PENDING, JSON, SSE, GONE }
+
+    private final AsyncContext async;
+    private final Session session;
+    private final String initSessionId;
+    private final int queueFrames;
+    // guarded by this
+    private Mode mode = Mode.PENDING;
+    private int outstanding;
+    private EventStream stream;
+
+    /**
+     * @param expected      how many responses this POST waits for (more than one only for a batch)
+     * @param sse           start as an event stream at once (batches)
+     * @param initSessionId the new session's id, sent as {@code Mcp-Session-Id} unless initialize fails
+     */
+    PostResponse(AsyncContext async, Session session, int expected, boolean sse, String initSessionId, int queueFrames) {
+        this.async = async;
+        this.session = session;
+        this.outstanding = expected;
+        this.initSessionId = initSessionId;
+        this.queueFrames = queueFrames;
+        async.addListener(this);
+        if (sse) {
+            synchronized (this) {
+                openStreamLocked();
+            }
+        }
+    }
+
+    @Override
+    public void message(byte[] json) {
+        EventStream s;
+        synchronized (this) {
+            if (mode == Mode.PENDING) {
+                openStreamLocked();
+            }
+            s = stream;
+        }
+        if (s != null) {
+            s.send(json);
+        }
+    }
+
+    @Override
+    public void response(byte[] json) {
+        EventStream s = null;
+        boolean last;
+        boolean asJson = false;
+        synchronized (this) {
+            last = --outstanding == 0;
+            if (mode == Mode.PENDING && last) {
+                mode = Mode.JSON;
+                asJson = true;
+            } else if (mode == Mode.PENDING) {
+                openStreamLocked();
+            }
+            s = stream;
+        }
+        if (asJson) {
+            writeJson(json);
+            return;
+        }
+        if (s != null) {
+            s.send(json);
+            if (last) {
+                s.complete();
+            }
+        }
+    }
+
+    @Override
+    public void cancelled() {
+        EventStream s;
+        synchronized (this) {
+            boolean last = --outstanding == 0;
+            if (!last) {
+                return;
+            }
+            if (mode == Mode.PENDING) {
+                openStreamLocked(); // an empty event stream: the client expects no response
+            }
+            s = stream;
+        }
+        if (s != null) {
+            s.complete();
+        }
+    }
+
+    private void writeJson(byte[] json) {
+        HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+        try {
+            resp.setStatus(200);
+            resp.setContentType("application/json");
+            resp.setContentLength(json.length);
+            resp.setHeader("Cache-Control", "no-store");
+            if (initSessionId != null && !Message.trusted(json).isError()) {
+                resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
+            }
+            AsyncWriter w = AsyncWriter.start(async, 2, x -> { });
+            w.enqueue(json);
+            w.complete();
+        } catch (IOException | IllegalStateException e) {
+            LOG.log(Level.FINE, "client went away before its response", e);
+            complete();
+        }
+    }
+
+    private void openStreamLocked() {
+        if (mode == Mode.GONE) {
+            return;
+        }
+        mode = Mode.SSE;
+        HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+        EventStream s = session.newStream();
+        stream = s;
+        try {
+            McpServlet.sseHeaders(resp);
+            if (initSessionId != null) {
+                resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
+            }
+            Session sess = session;
+            AsyncWriter w = AsyncWriter.start(async, queueFrames, x -> {
+                s.detach(x);
+                if (s.isCompleted()) {
+                    sess.streamDelivered(s);
+                }
+            });
+            s.attach(w, -1);
+        } catch (IOException | IllegalStateException e) {
+            LOG.log(Level.FINE, "client went away before its event stream opened", e);
+        }
+    }
+
+    private void complete() {
+        try {
+            async.complete();
+        } catch (IllegalStateException e) {
+            // already complete
+        }
+    }
+
+    // ---- AsyncListener: only matters while nothing has been written yet ----
+
+    private void gone() {
+        synchronized (this) {
+            if (mode == Mode.PENDING) {
+                mode = Mode.GONE;
+            }
+        }
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        gone();
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        gone();
+        complete();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        gone();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+    }
+}

@@ -1,0 +1,73 @@
+package dev.shadowcat.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+    private final ConfigLoader loader = new ConfigLoader(Map.of("java", "/usr/bin/java"),
+            Map.of("SECRET_FROM_ENV", "s3cr3t")::get);
+
+    private String error(String json) {
+        return assertThrows(ConfigException.class, () -> loader.parse(json, "test.json")).getMessage();
+    }
+
+    @Test
+    void minimalConfig_getsSafeDefaults() {
+        GatewayConfig c = loader.parse("{\"upstreams\":{\"a\":{\"command\":[\"${java}\",\"-version\"]}}}", "t");
+        UpstreamConfig u = c.upstreams().get("a");
+        assertEquals(List.of("/usr/bin/java", "-version"), u.command());
+        assertEquals(UpstreamConfig.SessionMode.DEDICATED, u.mode());
+        assertEquals(Duration.ofSeconds(30), u.requestTimeout());
+        assertTrue(c.server().allowedHosts().contains("localhost"));
+        assertFalse(c.server().allowedOrigins().contains("*"));
+        assertEquals(4 * 1024 * 1024, c.server().maxBodyBytes());
+    }
+
+    @Test
+    void errors_nameTheKey() {
+        assertTrue(error("{\"upstreams\":{}}").contains("upstreams: at least one"));
+        assertTrue(error("{\"upstreams\":{\"a\":{}}}").contains("upstreams.a.command: required"));
+        assertTrue(error("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"mode\":\"pooled\"}}}").contains("upstreams.a.mode"));
+        assertTrue(error("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"pool\":{\"maxSize\":0}}}}")
+                .contains("upstreams.a.pool.maxSize: must be between 1"));
+        assertTrue(error("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"comand\":1}}}").contains("upstreams.a.comand: unknown key"));
+        assertTrue(error("{\"server\":{\"maxBodyBytes\":\"big\"},\"upstreams\":{\"a\":{\"command\":[\"x\"]}}}")
+                .contains("server.maxBodyBytes: must be a whole number"));
+        assertTrue(error("{\"upstreams\":{\"a\":{\"command\":[\"${nope}\"]}}}").contains("upstreams.a.command[0]: unknown placeholder ${nope}"));
+        assertTrue(error("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"env\":{\"K\":{\"fromEnv\":\"MISSING\"}}}}}")
+                .contains("upstreams.a.env.K.fromEnv: environment variable MISSING is not set"));
+        assertTrue(error("not json").contains("test.json: not valid JSON"));
+    }
+
+    @Test
+    void secrets_comeFromEnvOrFile_andAreNeverPrinted(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("token");
+        Files.writeString(f, "file-secret\n");
+        GatewayConfig c = loader.parse("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"env\":{\"A\":{\"fromEnv\":\"SECRET_FROM_ENV\"},"
+                + "\"B\":{\"fromFile\":\"" + f + "\"},\"C\":\"plain\"}}}}", "t");
+        UpstreamConfig u = c.upstreams().get("a");
+        assertEquals(Map.of("A", "s3cr3t", "B", "file-secret", "C", "plain"), u.env());
+        assertFalse(u.toString().contains("s3cr3t"));
+        assertFalse(u.toString().contains("file-secret"));
+    }
+
+    @Test
+    void builtInDefault_isValid() throws Exception {
+        try (var in = ConfigLoader.class.getResourceAsStream("/dev/shadowcat/config/default-config.json")) {
+            GatewayConfig c = new ConfigLoader(Map.of("java", "j", "webapp.classpath", "cp"), k -> null).load(in, "default");
+            assertEquals("demo", c.firstUpstream().name());
+            assertTrue(c.firstUpstream().command().contains("dev.shadowcat.demo.DemoMcpServer"));
+        }
+    }
+}
