@@ -118,7 +118,7 @@ public final class ConfigLoader {
     private UpstreamConfig upstream(String name, JsonObject o, String key) {
         String p = key + ".";
         only(o, key, Set.of("command", "env", "cwd", "mode", "pool", "requestTimeoutSeconds", "maxFrameBytes",
-                "terminationGraceMillis", "$comment"));
+                "terminationGraceMillis", "maxRequestsPerChild", "$comment"));
         List<String> command = strings(o, "command", p, null);
         if (command == null || command.isEmpty()) {
             throw new ConfigException(p + "command: required, a non-empty array of strings (argv, not a shell line)");
@@ -146,7 +146,8 @@ public final class ConfigLoader {
         return new UpstreamConfig(name, List.copyOf(argv), env, dir, mode, pool,
                 seconds(o, "requestTimeoutSeconds", p, 30, 1, 86_400),
                 integer(o, "maxFrameBytes", p, 16 * 1024 * 1024, 1024, Integer.MAX_VALUE),
-                Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)));
+                Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)),
+                integer(o, "maxRequestsPerChild", p, 0, 0, Integer.MAX_VALUE));
     }
 
     private PoolSettings pool(JsonObject o, String key, UpstreamConfig.SessionMode mode) {

@@ -14,10 +14,12 @@ import java.util.Map;
  * @param requestTimeout   per-request deadline; on expiry the client gets an error and the upstream a cancel
  * @param maxFrameBytes    longest stdout line accepted from the child; a longer one marks the child broken
  * @param terminationGrace how long each step of close stdin → SIGTERM → SIGKILL waits
+ * @param maxRequestsPerChild shared mode: a child is retired after serving this many requests (0 = no limit);
+ *                         1 serves single-shot servers that exit after one answer
  */
 public record UpstreamConfig(String name, List<String> command, Map<String, String> env, Path cwd, SessionMode mode,
                              PoolSettings pool, Duration requestTimeout, int maxFrameBytes,
-                             Duration terminationGrace) {
+                             Duration terminationGrace, int maxRequestsPerChild) {
 
     /** How client sessions map onto child processes. */
     public enum SessionMode {

@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Demo MCP server speaking newline-delimited JSON-RPC 2.0 over stdin/stdout.
  *
  * <p>Shadowcat's demo upstream and test fixture. Flags: {@code --single-shot} (exit after the
- * first response), {@code --stubborn} (ignore stdin EOF, delay shutdown by 60 s, so only SIGKILL
+ * first response to a request other than initialize), {@code --stubborn} (ignore stdin EOF, delay shutdown by 60 s, so only SIGKILL
  * ends it quickly), {@code --spawn-child} (start a grandchild {@code sleep 300}, print
  * {@code grandchild-pid=<n>} to stderr). Logs go to stderr only.
  */
@@ -259,7 +259,8 @@ public final class DemoMcpServer {
             Thread.interrupted(); // a late cancel must not leak into this pooled thread's next task
         }
         if (deliver && reply != null) {
-            send(reply, true);
+            // the handshake does not count: a single-shot server answers one real request, then quits
+            send(reply, !"initialize".equals(method));
         }
     }
 

@@ -139,10 +139,14 @@ public final class Pool<R extends Pool.Pooled> {
                         create = true;
                     } else if (waiters.size() < settings.maxWaiters()) {
                         waiter = new Waiter();
-                        waiters.addLast(waiter);
                         Waiter w = waiter;
-                        waiter.timeout = scheduler.schedule(() -> expire(w),
-                                settings.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                        try {
+                            waiter.timeout = scheduler.schedule(() -> expire(w),
+                                    settings.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                            waiters.addLast(waiter);
+                        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                            refused = new PoolException("pool '" + name + "' is stopping");
+                        }
                     } else {
                         refused = new PoolException("pool '" + name + "' is saturated: " + describeLocked());
                     }

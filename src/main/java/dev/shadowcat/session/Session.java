@@ -226,8 +226,13 @@ public final class Session implements ClientSession {
     // ---- upstream → client ----
 
     @Override
+    public void onUpstreamEvent(byte[] message) {
+        standalone.send(message);
+    }
+
+    @Override
     public void onUpstreamNotification(byte[] message, Exchange related) {
-        ClientExchange target = related instanceof ClientExchange ce ? ce : pickRelated(related);
+        ClientExchange target = pickRelated(related);
         if (target != null && target.deliver(message)) {
             return;
         }
@@ -244,7 +249,7 @@ public final class Session implements ClientSession {
             from.refuse(request.idJson(), ErrorCodes.INTERNAL_ERROR, "too many unanswered requests to the client");
             return;
         }
-        ClientExchange target = related instanceof ClientExchange ce ? ce : pickRelated(related);
+        ClientExchange target = pickRelated(related);
         String newId = "\"shadowcat-" + nextOutgoing.incrementAndGet() + "\"";
         outgoing.put(newId, new Outgoing(from, request.idJson(), target));
         byte[] rewritten = request.rewrite(newId, -1, null);
@@ -259,12 +264,8 @@ public final class Session implements ClientSession {
      * in flight; otherwise none (the standalone stream gets it).
      */
     private ClientExchange pickRelated(Exchange hint) {
-        if (hint != null) {
-            for (ClientExchange ce : inFlight.values()) {
-                if (ce == hint) {
-                    return ce;
-                }
-            }
+        if (hint != null && hint.origin() instanceof ClientExchange ce && ce.session() == this) {
+            return ce;
         }
         if (inFlight.size() == 1) {
             for (ClientExchange ce : inFlight.values()) {

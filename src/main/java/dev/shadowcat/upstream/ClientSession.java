@@ -18,6 +18,9 @@ public interface ClientSession {
      */
     void onUpstreamNotification(byte[] message, Exchange related);
 
+    /** A notification about the server's state (list_changed, resources/updated): the standalone stream. */
+    void onUpstreamEvent(byte[] message);
+
     /**
      * A server→client request (sampling, elicitation, roots). The session gives it a client-facing id and
      * later passes the client's answer to {@code from}.

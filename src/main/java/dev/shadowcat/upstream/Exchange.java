@@ -12,6 +12,11 @@ public interface Exchange {
     /** The session the request came from. */
     ClientSession session();
 
+    /** The client's own exchange behind any wrappers an upstream adds; sessions match on it. */
+    default Exchange origin() {
+        return this;
+    }
+
     /** A notification or server→client request related to this request, already rewritten for the client. */
     void onMessage(byte[] message);
 

@@ -192,10 +192,12 @@ class DemoMcpServerTest {
     }
 
     @Test
-    void singleShotExitsAfterTheFirstResponse() throws Exception {
+    void singleShotExitsAfterTheFirstResponseAfterTheHandshake() throws Exception {
         try (Server s = new Server("--single-shot")) {
             s.send(1, "initialize", "{\"protocolVersion\":\"2025-11-25\"}");
+            assertNotNull(s.next().get("id"), "initialize is answered and does not count");
             s.send(2, "ping", "{}");
+            s.send(3, "ping", "{}");
             assertNotNull(s.next().get("id"));
             assertEquals(Server.EOF, s.nextLine(), "only one response");
             assertEquals(0, s.awaitExit());

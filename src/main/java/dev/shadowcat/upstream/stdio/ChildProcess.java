@@ -310,12 +310,12 @@ public final class ChildProcess {
             exits.add(h.onExit());
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new));
-        scheduler.schedule(() -> {
+        later(scheduler, graceMs, () -> {
             if (!all.isDone()) {
                 process.destroyForcibly();
                 killTree(tree, true);
             }
-        }, graceMs, TimeUnit.MILLISECONDS);
+        });
         all.whenComplete((v, e) -> terminated.complete(null));
     }
 
@@ -323,8 +323,17 @@ public final class ChildProcess {
     private CompletableFuture<Boolean> whenExited(long ms, ScheduledExecutorService scheduler) {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
         process.onExit().thenRun(() -> f.complete(true));
-        scheduler.schedule(() -> f.complete(false), ms, TimeUnit.MILLISECONDS);
+        later(scheduler, ms, () -> f.complete(false));
         return f;
+    }
+
+    /** Runs {@code r} after {@code ms}; at once if the scheduler is already stopped (late shutdown paths). */
+    private static void later(ScheduledExecutorService scheduler, long ms, Runnable r) {
+        try {
+            scheduler.schedule(r, ms, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            r.run();
+        }
     }
 
     public CompletableFuture<Void> terminated() {

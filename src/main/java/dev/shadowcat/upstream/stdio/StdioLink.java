@@ -35,6 +35,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
 
     private final StdioUpstream upstream;
     private final AtomicLong nextId = new AtomicLong();
+    private final AtomicLong served = new AtomicLong();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private volatile ChildProcess process;
     private volatile boolean lost;
@@ -66,8 +67,12 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     public void retire() {
         ChildProcess p = process;
         if (p != null) {
-            upstream.terminate(p);
+            upstream.terminate(this, p);
         }
+    }
+
+    StdioUpstream upstream() {
+        return upstream;
     }
 
     /** Sends a request; returns its upstream id, or -1 after ending the exchange with an error. */
@@ -76,8 +81,15 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         String upId = Long.toString(id);
         long tokenSpan = request.paramsPath("_meta", "progressToken");
         String clientToken = tokenSpan >= 0 ? request.textAt(tokenSpan) : null;
-        ScheduledFuture<?> deadline = upstream.scheduler().schedule(() -> expire(id),
-                upstream.config().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = upstream.scheduler().schedule(() -> expire(id),
+                    upstream.config().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            ex.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "the gateway is shutting down", null),
+                    Exchange.Outcome.FAILED);
+            return -1;
+        }
         pending.put(id, new Pending(ex, request.idJson(), clientToken, deadline));
         byte[] out = request.rewrite(upId, tokenSpan, upId);
         if (!isAlive() || !process.send(out)) {
@@ -157,6 +169,11 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         return pending.size();
     }
 
+    /** Responses received, the gateway's own handshake included. */
+    long served() {
+        return served.get();
+    }
+
     // ---- child → gateway, on the child's stdout thread ----
 
     @Override
@@ -184,6 +201,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             return;
         }
         p.deadline.cancel(false);
+        served.incrementAndGet();
         p.exchange.onEnd(m.rewrite(p.clientIdJson == null ? "0" : p.clientIdJson, -1, null), Exchange.Outcome.REPLIED);
     }
 

@@ -58,6 +58,8 @@ public final class StdioUpstream implements Upstream {
     private final ExecutorService spawner;
     private final Pool<StdioLink> pool;
     private final Set<CompletableFuture<Void>> terminations = ConcurrentHashMap.newKeySet();
+    /** Every child started and not yet terminated, leased or not: shutdown ends them all. */
+    private final Set<StdioLink> links = ConcurrentHashMap.newKeySet();
     private final Set<SharedBinding> sharedSessions = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
@@ -91,6 +93,10 @@ public final class StdioUpstream implements Upstream {
             StdioLink link = new StdioLink(this);
             try {
                 link.attach(ChildProcess.start(config, link, threads));
+                links.add(link);
+                if (shutdown.get()) {
+                    link.retire();
+                }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot start " + config.command() + ": " + e.getMessage(), e);
             }
@@ -121,10 +127,13 @@ public final class StdioUpstream implements Upstream {
         });
     }
 
-    void terminate(ChildProcess p) {
+    void terminate(StdioLink link, ChildProcess p) {
         CompletableFuture<Void> f = p.terminate(config.terminationGrace(), scheduler);
         if (terminations.add(f)) {
-            f.whenComplete((v, e) -> terminations.remove(f));
+            f.whenComplete((v, e) -> {
+                terminations.remove(f);
+                links.remove(link);
+            });
         }
     }
 
@@ -176,24 +185,27 @@ public final class StdioUpstream implements Upstream {
 
     /** A non-progress notification from a child, routed by mode. Called on the child's stdout thread. */
     void route(StdioLink link, Message m) {
+        String method = m.method();
+        boolean unsolicited = method.endsWith("/list_changed") || "notifications/resources/updated".equals(method);
         if (config.mode() == SessionMode.DEDICATED) {
             ClientSession s = link.owner;
-            if (s != null) {
+            if (s != null && unsolicited) {
+                s.onUpstreamEvent(m.bytes());
+            } else if (s != null) {
                 s.onUpstreamNotification(m.bytes(), null);
             }
             return;
         }
-        String method = m.method();
         if ("notifications/resources/updated".equals(method)) {
             String uri = m.paramString("uri");
             for (SharedBinding b : sharedSessions) {
                 if (uri != null && b.subscriptions.contains(uri)) {
-                    b.session.onUpstreamNotification(m.bytes(), null);
+                    b.session.onUpstreamEvent(m.bytes());
                 }
             }
         } else if (method.endsWith("/list_changed")) {
             for (SharedBinding b : sharedSessions) {
-                b.session.onUpstreamNotification(m.bytes(), null);
+                b.session.onUpstreamEvent(m.bytes());
             }
         } else {
             Exchange ex = link.current;
@@ -252,6 +264,9 @@ public final class StdioUpstream implements Upstream {
         }
         pool.close();
         spawner.shutdown();
+        for (StdioLink link : links) {
+            link.retire(); // leased ones too: their pending requests fail when the process goes
+        }
         return CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new));
     }
 
@@ -394,6 +409,11 @@ public final class StdioUpstream implements Upstream {
         }
 
         @Override
+        public Exchange origin() {
+            return inner.origin();
+        }
+
+        @Override
         public void onMessage(byte[] message) {
             inner.onMessage(message);
         }
@@ -405,12 +425,17 @@ public final class StdioUpstream implements Upstream {
             if (link.current == this) {
                 link.current = null;
             }
-            if (outcome == Outcome.REPLIED) {
-                lease.release();
-            } else {
-                lease.retire();
+            try {
+                int max = link.upstream().config().maxRequestsPerChild();
+                // the handshake is one of the responses served, hence the +1
+                if (outcome == Outcome.REPLIED && (max == 0 || link.served() < max + 1)) {
+                    lease.release();
+                } else {
+                    lease.retire();
+                }
+            } finally {
+                inner.onEnd(response, outcome);
             }
-            inner.onEnd(response, outcome);
         }
     }
 
@@ -427,6 +452,11 @@ public final class StdioUpstream implements Upstream {
         @Override
         public ClientSession session() {
             return inner.session();
+        }
+
+        @Override
+        public Exchange origin() {
+            return inner.origin();
         }
 
         @Override

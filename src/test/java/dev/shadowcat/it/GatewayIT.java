@@ -1,0 +1,506 @@
+package dev.shadowcat.it;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import org.jboss.arquillian.container.test.api.Deployer;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.OperateOnDeployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.importer.ZipImporter;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Deploys the real WAR into embedded Jetty 12.1 with {@code it-config.json} and drives it with real clients
+ * (the MCP Java SDK in process, the TypeScript SDK through Node) against real stdio MCP servers (the demo
+ * server shipped in the WAR, and server-everything from npm). The last test undeploys and checks that no
+ * child process and no gateway thread is left behind. Methods share one deployment and run in order.
+ */
+@ExtendWith(ArquillianExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RunAsClient
+class GatewayIT {
+    private static final String DEPLOYMENT = "shadowcat";
+
+    @ArquillianResource
+    private Deployer deployer;
+
+    @Deployment(name = DEPLOYMENT, managed = false, testable = false)
+    static WebArchive war() {
+        return ShrinkWrap.create(ZipImporter.class, "shadowcat.war")
+                .importFrom(new File(System.getProperty("shadowcat.war", "target/shadowcat.war"))).as(WebArchive.class);
+    }
+
+    @AfterAll
+    static void clearConfig() {
+        System.clearProperty("shadowcat.config");
+    }
+
+    private static URI mcp(URL base, String upstream) {
+        return URI.create(base.toString()).resolve(upstream == null ? "mcp" : "mcp/" + upstream);
+    }
+
+    private static McpSyncClient javaClient(URL base, String upstream, List<McpSchema.ProgressNotification> progress) {
+        HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(base.toString())
+                .endpoint(upstream == null ? "/mcp" : "/mcp/" + upstream).build();
+        return McpClient.sync(transport)
+                .requestTimeout(Duration.ofSeconds(20))
+                .initializationTimeout(Duration.ofSeconds(20))
+                .capabilities(McpSchema.ClientCapabilities.builder().sampling().elicitation().build())
+                .sampling(req -> new McpSchema.CreateMessageResult(McpSchema.Role.ASSISTANT,
+                        new McpSchema.TextContent("a haiku from java"), "test-model",
+                        McpSchema.CreateMessageResult.StopReason.END_TURN))
+                .elicitation(req -> new McpSchema.ElicitResult(McpSchema.ElicitResult.Action.ACCEPT, Map.of("name", "Ada")))
+                .progressConsumer(progress::add)
+                .build();
+    }
+
+    private static String text(McpSchema.CallToolResult r) {
+        return ((McpSchema.TextContent) r.content().get(0)).text();
+    }
+
+    @Test
+    @Order(1)
+    void deploys() {
+        System.setProperty("shadowcat.config", Path.of("src/test/resources/it-config.json").toAbsolutePath().toString());
+        deployer.deploy(DEPLOYMENT);
+    }
+
+    @Test
+    @Order(10)
+    void javaSdk_fullScenario_throughDedicatedStdio(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) {
+        List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+        McpSyncClient client = javaClient(base, "demo", progress);
+        try {
+            McpSchema.InitializeResult init = client.initialize();
+            assertEquals("shadowcat-demo", init.serverInfo().name());
+            assertEquals("2025-11-25", init.protocolVersion());
+
+            Set<String> tools = client.listTools().tools().stream().map(McpSchema.Tool::name).collect(Collectors.toSet());
+            assertTrue(tools.containsAll(Set.of("echo", "progress", "sample", "elicit")), tools::toString);
+            assertEquals("Echo: hello java", text(client.callTool(new McpSchema.CallToolRequest("echo", Map.of("message", "hello java")))));
+            assertEquals("hello-from-config", text(client.callTool(new McpSchema.CallToolRequest("env", Map.of("name", "DEMO_GREETING")))),
+                    "env from the config file reaches the child");
+            assertEquals("(unset)", text(client.callTool(new McpSchema.CallToolRequest("env", Map.of("name", "JAVA_TOOL_OPTIONS_NOT_SET_X")))));
+
+            McpSchema.ReadResourceResult res = client.readResource(new McpSchema.ReadResourceRequest("demo://static/hello"));
+            assertEquals("Hello from demo", ((McpSchema.TextResourceContents) res.contents().get(0)).text());
+            McpSchema.GetPromptResult prompt = client.getPrompt(new McpSchema.GetPromptRequest("greet", Map.of("name", "Grace")));
+            assertEquals("Hello, Grace!", ((McpSchema.TextContent) prompt.messages().get(0).content()).text());
+
+            McpSchema.CallToolResult p = client.callTool(McpSchema.CallToolRequest.builder("progress")
+                    .arguments(Map.of("steps", 4, "delayMs", 5)).progressToken("java-token").build());
+            assertEquals("done 4", text(p));
+            assertEquals(4, progress.size(), progress::toString);
+            // the SDK hands notifications to consumers asynchronously; wire order is checked by the raw SSE test
+            assertEquals(Set.of(1.0, 2.0, 3.0, 4.0), progress.stream().map(McpSchema.ProgressNotification::progress).collect(Collectors.toSet()));
+            assertTrue(progress.stream().allMatch(n -> "java-token".equals(n.progressToken())), progress::toString);
+
+            assertEquals("sampled: a haiku from java", text(client.callTool(new McpSchema.CallToolRequest("sample", Map.of("prompt", "write")))));
+            assertTrue(text(client.callTool(new McpSchema.CallToolRequest("elicit", Map.of("message", "who?")))).startsWith("elicited: accept"));
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    @Test
+    @Order(11)
+    void javaSdk_againstServerEverything(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) {
+        List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+        McpSyncClient client = javaClient(base, "everything", progress);
+        try {
+            McpSchema.InitializeResult init = client.initialize();
+            assertTrue(init.serverInfo().name().contains("everything"), init.serverInfo()::toString);
+            assertEquals("Echo: via gateway", text(client.callTool(new McpSchema.CallToolRequest("echo", Map.of("message", "via gateway")))));
+            McpSchema.CallToolResult lr = client.callTool(McpSchema.CallToolRequest.builder("trigger-long-running-operation")
+                    .arguments(Map.of("duration", 1, "steps", 3)).progressToken("everything-token").build());
+            assertFalse(Boolean.TRUE.equals(lr.isError()), lr::toString);
+            assertTrue(progress.size() >= 1, "progress notifications relayed: " + progress);
+            assertFalse(client.listResources().resources().isEmpty());
+            assertFalse(client.listPrompts().prompts().isEmpty());
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    @Test
+    @Order(12)
+    void typescriptSdk_scenarios_demoAndEverything(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        Node.Result demo = Node.run("mcp-scenarios.mjs", "--url", mcp(base, "demo").toString(), "--server", "demo");
+        assertEquals(0, demo.exit(), demo::toString);
+        assertTrue(demo.stdout().contains("\"failed\":[]"), demo::toString);
+        Node.Result everything = Node.run("mcp-scenarios.mjs", "--url", mcp(base, "everything").toString(), "--server", "everything");
+        assertEquals(0, everything.exit(), everything::toString);
+    }
+
+    @Test
+    @Order(13)
+    void typescriptSdk_concurrentSessions_areIsolated_inSharedMode(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        Node.Result r = Node.run("mcp-scenarios.mjs", "--url", mcp(base, "sharedpool").toString(), "--server", "demo",
+                "--concurrent", "6");
+        assertEquals(0, r.exit(), r::toString);
+    }
+
+    @Test
+    @Order(20)
+    void shared_maxOne_servesSequentialRequestsFromOneProcess(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        Set<String> pids = new HashSet<>();
+        for (int s = 0; s < 3; s++) {
+            RawMcp c = new RawMcp(mcp(base, "shared")).open();
+            for (int i = 0; i < 10; i++) {
+                HttpResponse<String> r = c.post(RawMcp.call(10 + i, "pid", "{}"));
+                assertEquals(200, r.statusCode(), r.body());
+                pids.add(RawMcp.text(r.body()));
+            }
+            assertEquals(200, c.delete().statusCode());
+        }
+        assertEquals(1, pids.size(), "30 calls from 3 sessions, one child: " + pids);
+    }
+
+    @Test
+    @Order(21)
+    void shared_childKilledMidCall_errorForThatCall_freshChildForTheNext(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "shared")).open();
+        String before = RawMcp.text(c.post(RawMcp.call(2, "pid", "{}")).body());
+        HttpResponse<String> crash = c.post(RawMcp.call(3, "crash", "{\"exitCode\":7}"));
+        assertEquals(200, crash.statusCode());
+        assertTrue(crash.body().contains("\"error\"") && crash.body().contains("\"exitCode\":7"), crash.body());
+        assertTrue(crash.body().contains("\"id\":3"), crash.body());
+        String after = RawMcp.text(c.post(RawMcp.call(4, "pid", "{}")).body());
+        assertNotEquals(before, after);
+        assertFalse(ProcessHandle.of(Long.parseLong(before)).map(ProcessHandle::isAlive).orElse(false), "crashed child is gone");
+    }
+
+    @Test
+    @Order(22)
+    void singleShotServer_isNeverReused_andLeavesNoProcess(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "single")).open();
+        List<String> pids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = c.post(RawMcp.call(5 + i, "pid", "{}"));
+            assertEquals(200, r.statusCode(), r.body());
+            pids.add(RawMcp.text(r.body()));
+        }
+        assertEquals(3, new HashSet<>(pids).size(), "each call got its own child: " + pids);
+        for (String pid : pids) {
+            awaitGone(Long.parseLong(pid));
+        }
+    }
+
+    @Test
+    @Order(23)
+    void requestTimeout_isAJsonRpcError(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "slow")).open();
+        HttpResponse<String> r = c.post(RawMcp.call(9, "sleep", "{\"ms\":5000}"));
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().contains("\"code\":-32001") && r.body().contains("did not answer within 1000 ms"), r.body());
+        assertTrue(c.post(RawMcp.call(10, "echo", "{\"message\":\"still fine\"}")).body().contains("Echo: still fine"));
+    }
+
+    @Test
+    @Order(24)
+    void dedicated_sessionEnd_terminatesItsChild(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp a = new RawMcp(mcp(base, "demo")).open();
+        RawMcp b = new RawMcp(mcp(base, "demo")).open();
+        long pidA = Long.parseLong(RawMcp.text(a.post(RawMcp.call(2, "pid", "{}")).body()));
+        long pidB = Long.parseLong(RawMcp.text(b.post(RawMcp.call(2, "pid", "{}")).body()));
+        assertNotEquals(pidA, pidB);
+        assertEquals(200, a.delete().statusCode());
+        awaitGone(pidA);
+        assertTrue(b.post(RawMcp.call(3, "echo", "{\"message\":\"b lives\"}")).body().contains("Echo: b lives"));
+        assertEquals(200, b.delete().statusCode());
+        awaitGone(pidB);
+    }
+
+    @Test
+    @Order(30)
+    void sse_resume_withLastEventId_replaysOnlyThatStreamsMissedEvents(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        HttpResponse<InputStream> post = c.postStream("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"progress\","
+                + "\"arguments\":{\"steps\":6,\"delayMs\":300},\"_meta\":{\"progressToken\":\"resume-me\"}}}");
+        assertEquals("text/event-stream", post.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+        BufferedReader in = RawMcp.reader(post);
+        List<RawMcp.Event> first = RawMcp.readEvents(post, in, 3, Duration.ofSeconds(10)); // priming + progress 1 + progress 2
+        assertEquals("", first.get(0).data(), "2025-11-25 streams start with a priming event");
+        assertTrue(first.get(2).data().contains("\"progress\":2"), first.toString());
+        String lastId = first.get(2).id();
+        post.body().close(); // the connection drops; the request goes on upstream
+
+        HttpResponse<InputStream> resumed = c.getStream(Map.of("Last-Event-ID", lastId));
+        assertEquals(200, resumed.statusCode());
+        List<RawMcp.Event> rest = RawMcp.readEvents(resumed, RawMcp.reader(resumed), 5, Duration.ofSeconds(10));
+        resumed.body().close();
+        List<String> data = rest.stream().map(RawMcp.Event::data).toList();
+        for (int step = 3; step <= 6; step++) {
+            int s = step;
+            assertEquals(1, data.stream().filter(d -> d.contains("\"progress\":" + s + ",")).count(), "step " + s + " once: " + data);
+        }
+        assertTrue(data.get(4).contains("\"id\":7") && data.get(4).contains("done 6"), data.toString());
+        assertTrue(data.stream().noneMatch(d -> d.contains("\"progress\":2,") || d.contains("\"progress\":1,")), "nothing replayed twice: " + data);
+        assertEquals(200, c.delete().statusCode());
+    }
+
+    @Test
+    @Order(31)
+    void standaloneGetStream_carriesListChanged_andOnlyOneIsAllowed(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        HttpResponse<InputStream> get = c.getStream(Map.of());
+        assertEquals(200, get.statusCode());
+        assertEquals("no-store", get.headers().firstValue("Cache-Control").orElse(""));
+        assertEquals("no", get.headers().firstValue("X-Accel-Buffering").orElse(""));
+        assertEquals(409, c.getStream(Map.of()).statusCode(), "a second standalone stream is refused");
+        c.post(RawMcp.call(3, "touch", "{\"uri\":\"demo://static/hello\"}"));
+        BufferedReader in = RawMcp.reader(get);
+        List<RawMcp.Event> events = RawMcp.readEvents(get, in, 2, Duration.ofSeconds(10)); // priming, then list_changed
+        assertTrue(events.get(1).data().contains("notifications/resources/list_changed"), events.toString());
+        // keep-alive comments arrive on the idle stream (keepAliveSeconds=1 in the IT config)
+        var watchdog = java.util.concurrent.CompletableFuture.runAsync(() -> { }, 
+                java.util.concurrent.CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS))
+                .thenRun(() -> {
+                    try {
+                        get.body().close();
+                    } catch (java.io.IOException ignored) {
+                        // the test reads what it got
+                    }
+                });
+        String line;
+        boolean keepAlive = false;
+        try {
+            while (!keepAlive && (line = in.readLine()) != null) {
+                keepAlive = line.startsWith(":");
+            }
+        } catch (java.io.IOException closedByWatchdog) {
+            // keepAlive stays false
+        }
+        watchdog.cancel(false);
+        assertTrue(keepAlive, "a keep-alive comment within 5 s");
+        get.body().close();
+        assertEquals(200, c.delete().statusCode());
+    }
+
+    @Test
+    @Order(40)
+    void operationsApi_listsPools_andDeletesSessionsByHandle(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        var http = RawMcp.HTTP;
+        String ups = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/upstreams")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(ups.contains("\"name\":\"shared\"") && ups.contains("\"spawned\"") && ups.contains("\"reused\""), ups);
+        String sessions = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/sessions")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertFalse(sessions.contains(c.sessionId), "the secret session id is never shown");
+        String handle = sessions.replaceAll("(?s).*\"id\":\"(s\\d+)\".*", "$1");
+        HttpResponse<String> del = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/sessions/" + handle))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, del.statusCode());
+        String health = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/health")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(health.contains("\"status\":\"ok\""), health);
+    }
+
+    // ---- one test per bad input: each gets a clear status and message, and the session still works after ----
+
+    private static void assertRefused(HttpResponse<String> r, int status, String messagePart) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(r.body().contains(messagePart), "expected '" + messagePart + "' in " + r.body());
+    }
+
+    @Test
+    @Order(50)
+    void badInput_missingSessionId_is400(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        assertRefused(new RawMcp(mcp(base, "demo")).post(RawMcp.call(1, "echo", "{}")), 400, "Mcp-Session-Id header is required");
+    }
+
+    @Test
+    @Order(51)
+    void badInput_unknownSession_is404(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo"));
+        c.sessionId = "not-a-session";
+        assertRefused(c.post(RawMcp.call(1, "echo", "{}")), 404, "send a new initialize");
+        assertEquals(404, c.getStream(Map.of()).statusCode());
+    }
+
+    @Test
+    @Order(52)
+    void badInput_wrongAccept_is406(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        assertRefused(c.post(RawMcp.call(2, "echo", "{}"), Map.of("Accept", "application/json")), 406, "text/event-stream");
+        HttpResponse<String> get = RawMcp.HTTP.send(c.request(Map.of("Accept", "application/json")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertRefused(get, 406, "Accept: text/event-stream");
+    }
+
+    @Test
+    @Order(53)
+    void badInput_wrongContentType_is415(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        assertRefused(c.post(RawMcp.call(2, "echo", "{}"), Map.of("Content-Type", "text/plain")), 415, "application/json");
+    }
+
+    @Test
+    @Order(54)
+    void badInput_unsupportedVersionHeader_is400(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        assertRefused(c.post(RawMcp.call(2, "echo", "{}"), Map.of("MCP-Protocol-Version", "1999-01-01")), 400, "unsupported MCP-Protocol-Version");
+        assertTrue(c.post(RawMcp.call(3, "echo", "{\"message\":\"ok\"}")).body().contains("Echo: ok"), "session unharmed");
+    }
+
+    @Test
+    @Order(55)
+    void badInput_malformedJson_isParseError(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        HttpResponse<String> r = c.post("{\"jsonrpc\":\"2.0\",\"id\":2,");
+        assertRefused(r, 400, "\"code\":-32700");
+        assertRefused(c.post("{\"jsonrpc\":\"2.0\",\"id\":2}"), 400, "\"code\":-32600");
+        assertTrue(c.post(RawMcp.call(3, "echo", "{\"message\":\"ok\"}")).body().contains("Echo: ok"), "session unharmed");
+    }
+
+    @Test
+    @Order(56)
+    void badInput_oversizeBody_is413(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        String big = RawMcp.call(2, "echo", "{\"message\":\"" + "x".repeat(70_000) + "\"}");
+        assertRefused(c.post(big), 413, "exceeds 65536 bytes");
+        assertTrue(c.post(RawMcp.call(3, "echo", "{\"message\":\"ok\"}")).body().contains("Echo: ok"), "session unharmed");
+    }
+
+    @Test
+    @Order(57)
+    void badInput_batchUnder20250618_isRefused_butAllowedUnder20250326(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String batch = "[" + RawMcp.call(2, "echo", "{\"message\":\"a\"}") + "," + RawMcp.call(3, "echo", "{\"message\":\"b\"}") + "]";
+        RawMcp modern = new RawMcp(mcp(base, "demo"));
+        modern.version = "2025-06-18";
+        modern.open();
+        assertRefused(modern.post(batch), 400, "batches are only allowed with protocol version 2025-03-26");
+
+        RawMcp old = new RawMcp(mcp(base, "demo"));
+        old.version = "2025-03-26";
+        old.open();
+        HttpResponse<String> r = old.post(batch);
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.body().contains("Echo: a") && r.body().contains("Echo: b"), r.body());
+    }
+
+    @Test
+    @Order(58)
+    void badInput_foreignOrigin_is403(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo"));
+        assertRefused(c.post(RawMcp.initializeBody("2025-11-25"), Map.of("Origin", "http://evil.example.com")), 403, "Origin");
+        assertEquals(200, c.post(RawMcp.initializeBody("2025-11-25"), Map.of("Origin", "http://localhost:6274")).statusCode(),
+                "a loopback origin (the MCP Inspector) is allowed");
+    }
+
+    @Test
+    @Order(59)
+    void badInput_foreignHost_is421(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        // java.net.http refuses to set Host, so speak HTTP/1.1 over a socket
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", base.getPort())) {
+            s.setSoTimeout(10_000);
+            String body = RawMcp.initializeBody("2025-11-25");
+            String req = "POST /mcp/demo HTTP/1.1\r\nHost: evil.example.com\r\nContent-Type: application/json\r\n"
+                    + "Accept: application/json, text/event-stream\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String resp = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(resp.startsWith("HTTP/1.1 421"), resp);
+            assertTrue(resp.contains("evil.example.com"), resp);
+        }
+    }
+
+    @Test
+    @Order(60)
+    void badInput_deleteTwice_secondIs404_andOtherMethodsAre405(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        assertEquals(200, c.delete().statusCode());
+        assertRefused(c.delete(), 404, "send a new initialize");
+        HttpResponse<String> put = RawMcp.HTTP.send(c.request(Map.of()).PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, put.statusCode());
+        assertEquals("GET, POST, DELETE", put.headers().firstValue("Allow").orElse(""));
+    }
+
+    @Test
+    @Order(61)
+    void badInput_duplicateInFlightId_isRefused_withoutDisturbingTheFirst(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.post(RawMcp.call(42, "sleep", "{\"ms\":800}")).body();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(200); // let the first request get in flight; the assertion below does not depend on timing
+        HttpResponse<String> dup = c.post(RawMcp.call(42, "echo", "{\"message\":\"dup\"}"));
+        String firstBody = first.get(10, TimeUnit.SECONDS);
+        assertTrue(firstBody.contains("slept 800"), firstBody);
+        if (dup.body().contains("Echo: dup")) {
+            return; // the first had already finished: no duplicate existed
+        }
+        assertTrue(dup.body().contains("already in flight"), dup.body());
+    }
+
+    @Test
+    @Order(90)
+    void undeploy_leavesNoChildProcessAndNoGatewayThread() throws Exception {
+        long t0 = System.nanoTime();
+        deployer.undeploy(DEPLOYMENT);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        List<ProcessHandle> children = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        do {
+            children = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList();
+            if (children.isEmpty()) {
+                break;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        assertEquals(List.of(), children.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList(),
+                "no child process after undeploy (took " + ms + " ms)");
+        List<String> threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("shadowcat-")).map(Thread::getName).toList();
+        assertEquals(List.of(), threads, "no gateway thread after undeploy");
+    }
+
+    static void awaitGone(long pid) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("process " + pid + " still alive after 10 s");
+    }
+}
