@@ -72,13 +72,13 @@ public final class ConfigLoader {
             throw new ConfigException(origin + ": the top level must be a JSON object", e);
         }
         try {
-            only(root, "", Set.of("server", "upstreams", "$comment"));
+            only(root, "", Set.of("server", "upstreams", "aggregates", "$comment"));
             ServerSettings server = server(obj(root, "server", ""));
             JsonObject ups = obj(root, "upstreams", "");
             if (ups == null || ups.isEmpty()) {
                 throw new ConfigException("upstreams: at least one upstream is required");
             }
-            Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+            Map<String, UpstreamSpec> upstreams = new LinkedHashMap<>();
             for (var e : ups.entrySet()) {
                 String key = "upstreams." + e.getKey();
                 if (!NAME.matcher(e.getKey()).matches()) {
@@ -87,9 +87,43 @@ public final class ConfigLoader {
                 if (e.getValue().getValueType() != JsonValue.ValueType.OBJECT) {
                     throw new ConfigException(key + ": must be an object");
                 }
-                upstreams.put(e.getKey(), upstream(e.getKey(), e.getValue().asJsonObject(), key));
+                JsonObject u = e.getValue().asJsonObject();
+                if (u.containsKey("url") && u.containsKey("command")) {
+                    throw new ConfigException(key + ": give either command (a stdio server) or url (an HTTP server), not both");
+                }
+                upstreams.put(e.getKey(), u.containsKey("url") ? http(e.getKey(), u, key) : upstream(e.getKey(), u, key));
             }
-            return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams));
+            Map<String, AggregateConfig> aggregates = new LinkedHashMap<>();
+            JsonObject aggs = obj(root, "aggregates", "");
+            if (aggs != null) {
+                for (var e : aggs.entrySet()) {
+                    String key = "aggregates." + e.getKey();
+                    if (!NAME.matcher(e.getKey()).matches() || upstreams.containsKey(e.getKey())) {
+                        throw new ConfigException(key + ": an aggregate needs a name of its own (1-64 letters, digits, '-' or '_', not an upstream's)");
+                    }
+                    if (e.getValue().getValueType() != JsonValue.ValueType.OBJECT) {
+                        throw new ConfigException(key + ": must be an object");
+                    }
+                    JsonObject a = e.getValue().asJsonObject();
+                    only(a, key, Set.of("members", "prefix", "$comment"));
+                    List<String> members = strings(a, "members", key + ".", null);
+                    if (members == null || members.isEmpty()) {
+                        throw new ConfigException(key + ".members: required, a non-empty array of upstream names");
+                    }
+                    for (String m : members) {
+                        if (!upstreams.containsKey(m)) {
+                            throw new ConfigException(key + ".members: no upstream named '" + m + "' (configured: " + upstreams.keySet() + ")");
+                        }
+                    }
+                    String prefix = string(a, "prefix", key + ".", "conflict");
+                    if (!Set.of("always", "conflict", "never").contains(prefix)) {
+                        throw new ConfigException(key + ".prefix: must be \"always\", \"conflict\" or \"never\" (got \"" + prefix + "\")");
+                    }
+                    aggregates.put(e.getKey(), new AggregateConfig(e.getKey(), members, prefix));
+                }
+            }
+            return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams),
+                    java.util.Collections.unmodifiableMap(aggregates));
         } catch (ConfigException e) {
             throw new ConfigException(origin + ": " + e.getMessage(), e);
         }
@@ -148,6 +182,58 @@ public final class ConfigLoader {
                 integer(o, "maxFrameBytes", p, 16 * 1024 * 1024, 1024, Integer.MAX_VALUE),
                 Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)),
                 integer(o, "maxRequestsPerChild", p, 0, 0, Integer.MAX_VALUE));
+    }
+
+    /** Headers the gateway sets itself; a config may not override them. */
+    private static final Set<String> RESERVED_HEADERS = Set.of("mcp-session-id", "mcp-protocol-version", "content-type",
+            "accept", "last-event-id", "host", "content-length", "connection", "transfer-encoding", "upgrade",
+            "expect", "te", "keep-alive", "proxy-connection");
+
+    private HttpUpstreamConfig http(String name, JsonObject o, String key) {
+        String p = key + ".";
+        only(o, key, Set.of("url", "transport", "headers", "connectTimeoutSeconds", "requestTimeoutSeconds",
+                "sseIdleTimeoutSeconds", "http2", "breaker", "pingIntervalSeconds", "reconnectGiveUpSeconds", "$comment"));
+        String url = expand(string(o, "url", p, null), p + "url");
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(p + "url: not a URI: " + e.getMessage());
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new ConfigException(p + "url: must be an absolute http:// or https:// URL (got " + url + ")");
+        }
+        String t = string(o, "transport", p, "auto");
+        HttpUpstreamConfig.Transport transport = switch (t) {
+            case "auto" -> HttpUpstreamConfig.Transport.AUTO;
+            case "streamable-http" -> HttpUpstreamConfig.Transport.STREAMABLE_HTTP;
+            case "sse" -> HttpUpstreamConfig.Transport.SSE;
+            default -> throw new ConfigException(p + "transport: must be \"auto\", \"streamable-http\" or \"sse\" (got \"" + t + "\")");
+        };
+        Map<String, String> headers = env(obj(o, "headers", p), p + "headers");
+        for (String h : headers.keySet()) {
+            if (RESERVED_HEADERS.contains(h.toLowerCase(java.util.Locale.ROOT))) {
+                throw new ConfigException(p + "headers." + h + ": set by the gateway itself; cannot be configured");
+            }
+            if (!h.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+                throw new ConfigException(p + "headers." + h + ": not a valid header name");
+            }
+        }
+        JsonObject b = obj(o, "breaker", p);
+        if (b == null) {
+            b = JsonValue.EMPTY_JSON_OBJECT;
+        }
+        only(b, p + "breaker", Set.of("failures", "openSeconds"));
+        Boolean h2 = o.containsKey("http2") ? o.getBoolean("http2", false) : Boolean.FALSE;
+        return new HttpUpstreamConfig(name, uri, transport, headers,
+                seconds(o, "connectTimeoutSeconds", p, 10, 1, 600),
+                seconds(o, "requestTimeoutSeconds", p, 30, 1, 86_400),
+                seconds(o, "sseIdleTimeoutSeconds", p, 300, 1, 86_400),
+                h2,
+                integer(b, "failures", p + "breaker.", 5, 1, 1000),
+                seconds(b, "openSeconds", p + "breaker.", 30, 1, 3600),
+                seconds(o, "pingIntervalSeconds", p, 30, 0, 86_400),
+                seconds(o, "reconnectGiveUpSeconds", p, 300, 1, 86_400));
     }
 
     private PoolSettings pool(JsonObject o, String key, UpstreamConfig.SessionMode mode) {

@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public record UpstreamConfig(String name, List<String> command, Map<String, String> env, Path cwd, SessionMode mode,
                              PoolSettings pool, Duration requestTimeout, int maxFrameBytes,
-                             Duration terminationGrace, int maxRequestsPerChild) {
+                             Duration terminationGrace, int maxRequestsPerChild) implements UpstreamSpec {
 
     /** How client sessions map onto child processes. */
     public enum SessionMode {

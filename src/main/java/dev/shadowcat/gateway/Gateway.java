@@ -2,7 +2,12 @@ package dev.shadowcat.gateway;
 
 import dev.shadowcat.config.ConfigLoader;
 import dev.shadowcat.config.GatewayConfig;
+import dev.shadowcat.config.AggregateConfig;
+import dev.shadowcat.config.HttpUpstreamConfig;
+import dev.shadowcat.route.AggregateUpstream;
 import dev.shadowcat.config.UpstreamConfig;
+import dev.shadowcat.config.UpstreamSpec;
+import dev.shadowcat.upstream.http.HttpUpstream;
 import dev.shadowcat.session.SessionRegistry;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.stdio.StdioUpstream;
@@ -55,8 +60,15 @@ public class Gateway {
         GatewayConfig cfg = loadConfig(contextConfigPath, vars);
         ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
         Map<String, Upstream> ups = new LinkedHashMap<>();
-        for (UpstreamConfig u : cfg.upstreams().values()) {
-            ups.put(u.name(), new StdioUpstream(u, threads, hk, clock));
+        for (UpstreamSpec spec : cfg.upstreams().values()) {
+            Upstream u = spec instanceof UpstreamConfig stdio
+                    ? new StdioUpstream(stdio, threads, hk, clock)
+                    : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), hk, clock);
+            ups.put(spec.name(), u);
+        }
+        for (AggregateConfig a : cfg.aggregates().values()) {
+            ups.put(a.name(), new AggregateUpstream(a.name(), a.members().stream().map(ups::get).toList(),
+                    AggregateUpstream.PrefixMode.valueOf(a.prefix().toUpperCase(java.util.Locale.ROOT))));
         }
         SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
         this.config = cfg;
@@ -164,14 +176,21 @@ public class Gateway {
             exits.add(u.shutdown());
         }
         long grace = 0;
-        for (UpstreamConfig u : config.upstreams().values()) {
-            grace = Math.max(grace, u.terminationGrace().toMillis());
+        for (UpstreamSpec u : config.upstreams().values()) {
+            if (u instanceof UpstreamConfig stdio) {
+                grace = Math.max(grace, stdio.terminationGrace().toMillis());
+            }
         }
         try {
             // close stdin, SIGTERM, SIGKILL: three graces at most, plus slack
             CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).get(3 * grace + 2000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.log(Level.WARNING, "shutdown: some upstream processes did not exit in time", e);
+        }
+        for (Upstream u : upstreams.values()) {
+            if (u instanceof HttpUpstream http) {
+                http.awaitStopped(1000);
+            }
         }
         hk.shutdownNow();
         try {

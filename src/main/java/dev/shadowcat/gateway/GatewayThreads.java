@@ -46,6 +46,12 @@ public final class GatewayThreads implements ThreadFactory {
         return t;
     }
 
+    /** A factory for one component's pool threads, named {@code shadowcat-<prefix>-N} and tracked like all others. */
+    public ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> create(prefix + "-" + n.incrementAndGet(), r);
+    }
+
     /** The single scheduler for every timer in the gateway. */
     public ScheduledThreadPoolExecutor newHousekeeper() {
         ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1,

@@ -67,12 +67,20 @@ final class ClientExchange implements Exchange {
         }
         if (response == null) {
             sink.cancelled();
+        } else if (outcome == Outcome.SESSION_LOST) {
+            sink.sessionLost(response);
         } else {
             sink.response(response);
         }
-        if (initFailed) {
-            session.onUpstreamLost("initialize failed");
+        if (initFailed || outcome == Outcome.SESSION_LOST) {
+            session.onUpstreamLost(initFailed ? "initialize failed" : "the upstream ended the session");
         }
+    }
+
+    /** Ends with 404 semantics: the client must start a new session. */
+    void sessionLost(String message) {
+        onEnd(Errors.response(clientIdJson, dev.shadowcat.protocol.ErrorCodes.UPSTREAM_UNAVAILABLE, message, null),
+                Outcome.SESSION_LOST);
     }
 
     void fail(int code, String message) {

@@ -12,4 +12,7 @@ public interface ResponseSink {
 
     /** One request of this POST ended without a response (the client cancelled it). */
     void cancelled();
+
+    /** The upstream lost the session: answer 404 if nothing was sent yet, else send {@code json} as an event. */
+    void sessionLost(byte[] json);
 }

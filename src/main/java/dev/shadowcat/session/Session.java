@@ -278,21 +278,25 @@ public final class Session implements ClientSession {
     @Override
     public void onUpstreamLost(String reason) {
         LOG.info(() -> "session " + handle + " ends: " + reason);
-        registry.close(this, "upstream lost: " + reason);
+        registry.close(this, "upstream lost: " + reason, true);
     }
 
     /**
      * Ends the session once: stops routing, cancels what is in flight, releases the upstream, completes every
      * stream. Only {@link SessionRegistry#close} calls this.
      */
-    boolean closeOnce(String reason) {
+    boolean closeOnce(String reason, boolean upstreamLost) {
         if (!state.compareAndSet(State.OPEN, State.CLOSING)) {
             return false;
         }
         List<ClientExchange> pending = new ArrayList<>(inFlight.values());
         UpstreamBinding b = binding;
         for (ClientExchange ex : pending) {
-            ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session was closed: " + reason);
+            if (upstreamLost) {
+                ex.sessionLost("the session ended: " + reason + "; initialize again");
+            } else {
+                ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session was closed: " + reason);
+            }
             if (b != null) {
                 b.cancel(ex, "session closed"); // the client already has its error; this frees the upstream
             }

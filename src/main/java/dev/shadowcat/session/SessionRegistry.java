@@ -115,7 +115,12 @@ public final class SessionRegistry {
 
     /** Ends a session; false if it was already ending. */
     public boolean close(Session s, String reason) {
-        if (!s.closeOnce(reason)) {
+        return close(s, reason, false);
+    }
+
+    /** Ends a session; with {@code upstreamLost} its pending requests answer 404 so clients start over. */
+    boolean close(Session s, String reason, boolean upstreamLost) {
+        if (!s.closeOnce(reason, upstreamLost)) {
             return false;
         }
         byId.remove(s.id(), s);

@@ -6,8 +6,11 @@ package dev.shadowcat.upstream;
  * <p>Implementations are thread-safe: calls arrive on upstream reader threads and the housekeeper.
  */
 public interface Exchange {
-    /** How an exchange ended. Anything but {@link #REPLIED} means the upstream may still be busy with it. */
-    enum Outcome { REPLIED, FAILED, TIMED_OUT, CANCELLED }
+    /**
+     * How an exchange ended. Anything but {@link #REPLIED} means the upstream may still be busy with it.
+     * {@link #SESSION_LOST}: the upstream forgot the session; the client gets 404 and must initialize again.
+     */
+    enum Outcome { REPLIED, FAILED, TIMED_OUT, CANCELLED, SESSION_LOST }
 
     /** The session the request came from. */
     ClientSession session();

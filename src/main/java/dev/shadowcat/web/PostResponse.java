@@ -115,6 +115,23 @@ final class PostResponse implements ResponseSink, AsyncListener {
         }
     }
 
+    @Override
+    public void sessionLost(byte[] json) {
+        boolean as404;
+        synchronized (this) {
+            as404 = mode == Mode.PENDING && outstanding == 1;
+            if (as404) {
+                outstanding = 0;
+                mode = Mode.JSON;
+            }
+        }
+        if (as404) {
+            McpServlet.writeAsync(async, 404, json);
+        } else {
+            response(json);
+        }
+    }
+
     private void writeJson(byte[] json) {
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
         try {

@@ -25,7 +25,7 @@ class ConfigLoaderTest {
     @Test
     void minimalConfig_getsSafeDefaults() {
         GatewayConfig c = loader.parse("{\"upstreams\":{\"a\":{\"command\":[\"${java}\",\"-version\"]}}}", "t");
-        UpstreamConfig u = c.upstreams().get("a");
+        UpstreamConfig u = (UpstreamConfig) c.upstreams().get("a");
         assertEquals(List.of("/usr/bin/java", "-version"), u.command());
         assertEquals(UpstreamConfig.SessionMode.DEDICATED, u.mode());
         assertEquals(Duration.ofSeconds(30), u.requestTimeout());
@@ -56,7 +56,7 @@ class ConfigLoaderTest {
         Files.writeString(f, "file-secret\n");
         GatewayConfig c = loader.parse("{\"upstreams\":{\"a\":{\"command\":[\"x\"],\"env\":{\"A\":{\"fromEnv\":\"SECRET_FROM_ENV\"},"
                 + "\"B\":{\"fromFile\":\"" + f + "\"},\"C\":\"plain\"}}}}", "t");
-        UpstreamConfig u = c.upstreams().get("a");
+        UpstreamConfig u = (UpstreamConfig) c.upstreams().get("a");
         assertEquals(Map.of("A", "s3cr3t", "B", "file-secret", "C", "plain"), u.env());
         assertFalse(u.toString().contains("s3cr3t"));
         assertFalse(u.toString().contains("file-secret"));
@@ -67,7 +67,7 @@ class ConfigLoaderTest {
         try (var in = ConfigLoader.class.getResourceAsStream("/dev/shadowcat/config/default-config.json")) {
             GatewayConfig c = new ConfigLoader(Map.of("java", "j", "webapp.classpath", "cp"), k -> null).load(in, "default");
             assertEquals("demo", c.firstUpstream().name());
-            assertTrue(c.firstUpstream().command().contains("dev.shadowcat.demo.DemoMcpServer"));
+            assertTrue(((UpstreamConfig) c.firstUpstream()).command().contains("dev.shadowcat.demo.DemoMcpServer"));
         }
     }
 }

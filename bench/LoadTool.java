@@ -1,0 +1,1046 @@
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Load generator for any MCP Streamable HTTP endpoint (Shadowcat, server-everything, supergateway --stateful).
+ * Single file, JDK only (Java 17):
+ *
+ * <pre>
+ *   java bench/LoadTool.java --url http://127.0.0.1:8080/mcp/demo [--mode calls|sse|churn|sessions]
+ *        [--concurrency 8] [--calls 200] [--warmup 50] [--duration-cap-seconds 60] [--timeout-seconds 30]
+ *        [--tool echo] [--args-json '{"message":"hello"}'] [--gateway-pid PID] [--label NAME]
+ *        [--json-out FILE] [--protocol-version 2025-11-25]
+ * </pre>
+ *
+ * Modes (C = --concurrency, N = --calls, W = --warmup, all per worker):
+ * <ul>
+ * <li>{@code calls}: C sessions at once; each does initialize + notifications/initialized, W unmeasured calls,
+ * then (after every worker is ready) N tools/call sequentially, then DELETE.</li>
+ * <li>{@code sse}: as calls, but every call carries a progressToken so a tool that reports progress before
+ * its result answers with an event stream (default tool {@code progress {"steps":1,"delayMs":0}}, the
+ * demo server's).</li>
+ * <li>{@code churn}: C workers each loop N times initialize → initialized → one call → DELETE (after W
+ * unmeasured loops).</li>
+ * <li>{@code sessions}: C workers each open N sessions one after another and keep them; initialize latency is
+ * measured; with --gateway-pid, the heap is measured after a forced GC (jcmd GC.run) before and after, giving
+ * bytes per idle session; then every session is deleted.</li>
+ * </ul>
+ * A call is an error when the HTTP status is not 2xx, when no JSON-RPC response with its id arrives, when the
+ * response is a JSON-RPC error, or when the tool result has {@code isError: true}.
+ * Prints one JSON line (starts with '{') and a human table on stdout.
+ */
+public final class LoadTool {
+
+    // ------------------------------------------------------------------ options
+
+    static final class Options {
+        URI url;
+        String mode = "calls";
+        int concurrency = 1;
+        int calls = 100;
+        int warmup = 20;
+        int durationCapSeconds = 60;
+        int timeoutSeconds = 30;
+        String tool;
+        String argsJson;
+        long gatewayPid = -1;
+        String label = "";
+        Path jsonOut;
+        String protocolVersion = "2025-11-25";
+    }
+
+    static Options parse(String[] args) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                v = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            } else if (a.startsWith("--") && !a.equals("--help") && i + 1 < args.length) {
+                v = args[++i];
+            }
+            switch (a) {
+                case "--url" -> o.url = URI.create(v);
+                case "--mode" -> o.mode = v;
+                case "--concurrency" -> o.concurrency = Integer.parseInt(v);
+                case "--calls" -> o.calls = Integer.parseInt(v);
+                case "--warmup" -> o.warmup = Integer.parseInt(v);
+                case "--duration-cap-seconds" -> o.durationCapSeconds = Integer.parseInt(v);
+                case "--timeout-seconds" -> o.timeoutSeconds = Integer.parseInt(v);
+                case "--tool" -> o.tool = v;
+                case "--args-json" -> o.argsJson = v;
+                case "--gateway-pid" -> o.gatewayPid = Long.parseLong(v);
+                case "--label" -> o.label = v;
+                case "--json-out" -> o.jsonOut = Path.of(v);
+                case "--protocol-version" -> o.protocolVersion = v;
+                case "--help" -> {
+                    System.out.println("usage: java bench/LoadTool.java --url URL [--mode calls|sse|churn|sessions] "
+                            + "[--concurrency C] [--calls N] [--warmup W] [--duration-cap-seconds S] [--timeout-seconds T] "
+                            + "[--tool NAME] [--args-json JSON] [--gateway-pid PID] [--label NAME] [--json-out FILE] "
+                            + "[--protocol-version V]");
+                    System.exit(0);
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
+            }
+        }
+        if (o.url == null) {
+            throw new IllegalArgumentException("--url is required");
+        }
+        if (!List.of("calls", "sse", "churn", "sessions").contains(o.mode)) {
+            throw new IllegalArgumentException("--mode must be calls, sse, churn or sessions");
+        }
+        if (o.concurrency < 1 || o.calls < 0 || o.warmup < 0 || o.durationCapSeconds < 1) {
+            throw new IllegalArgumentException("--concurrency >= 1, --calls >= 0, --warmup >= 0, --duration-cap-seconds >= 1");
+        }
+        if (o.tool == null) {
+            o.tool = o.mode.equals("sse") ? "progress" : "echo";
+        }
+        if (o.argsJson == null) {
+            o.argsJson = o.tool.equals("progress") ? "{\"steps\":1,\"delayMs\":0}"
+                    : "{\"message\":\"hello from the shadowcat load tool\"}";
+        }
+        Object parsed = Json.parse(o.argsJson);
+        if (!(parsed instanceof Map)) {
+            throw new IllegalArgumentException("--args-json must be a JSON object");
+        }
+        return o;
+    }
+
+    // ------------------------------------------------------------------ per-worker recording
+
+    /** Latencies in nanoseconds, appended without synchronization by one worker. */
+    static final class Samples {
+        long[] v = new long[256];
+        int n;
+
+        void add(long nanos) {
+            if (n == v.length) {
+                v = Arrays.copyOf(v, n * 2);
+            }
+            v[n++] = nanos;
+        }
+
+        static long[] merge(List<Samples> all) {
+            int total = 0;
+            for (Samples s : all) {
+                total += s.n;
+            }
+            long[] out = new long[total];
+            int o = 0;
+            for (Samples s : all) {
+                System.arraycopy(s.v, 0, out, o, s.n);
+                o += s.n;
+            }
+            Arrays.sort(out);
+            return out;
+        }
+    }
+
+    static final class Worker {
+        final int index;
+        final Samples calls = new Samples();
+        final Samples inits = new Samples();
+        final Samples cycles = new Samples();
+        long errors;          // failed measured calls (and failed initializes)
+        long warmupErrors;
+        long deleteErrors;
+        long notifyErrors;
+        long progressEvents;
+        long sseResponses;
+        long measuredCalls;
+        long measuredCycles;
+        long sessionsOpened;
+        final List<String> sessionIds = new ArrayList<>();
+        final List<String> errorSamples = new ArrayList<>();
+        int nextId = 1;
+
+        Worker(int index) {
+            this.index = index;
+        }
+
+        void sample(String what) {
+            if (errorSamples.size() < 3) {
+                errorSamples.add(what.length() > 300 ? what.substring(0, 300) + "..." : what);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ MCP over HTTP
+
+    static final class McpSession {
+        final String id;
+        final String version;
+
+        McpSession(String id, String version) {
+            this.id = id;
+            this.version = version;
+        }
+    }
+
+    static final class CallFailed extends Exception {
+        CallFailed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    final Options o;
+    final HttpClient http;
+    final Duration timeout;
+    volatile long deadline;
+
+    LoadTool(Options o) {
+        this.o = o;
+        this.timeout = Duration.ofSeconds(o.timeoutSeconds);
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1) // the JDK client sets TCP_NODELAY on its sockets
+                .connectTimeout(Duration.ofSeconds(5))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    boolean pastDeadline() {
+        return System.nanoTime() - deadline > 0;
+    }
+
+    HttpResponse<String> post(McpSession s, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(o.url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (s != null) {
+            b.header("Mcp-Session-Id", s.id);
+            b.header("MCP-Protocol-Version", s.version);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    /** The JSON-RPC messages of a response body: one JSON body, or the data of every SSE event. */
+    static List<Object> messages(HttpResponse<String> r, Worker w) {
+        String ct = r.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+        List<Object> out = new ArrayList<>(2);
+        String body = r.body();
+        if (ct.startsWith("text/event-stream")) {
+            if (w != null) {
+                w.sseResponses++;
+            }
+            StringBuilder data = null;
+            int i = 0;
+            int len = body.length();
+            while (i <= len) {
+                int nl = body.indexOf('\n', i);
+                int end = nl < 0 ? len : nl;
+                String line = body.substring(i, end);
+                if (line.endsWith("\r")) {
+                    line = line.substring(0, line.length() - 1);
+                }
+                if (line.isEmpty()) {
+                    if (data != null && data.length() > 0) {
+                        out.add(Json.parse(data.toString()));
+                    }
+                    data = null;
+                } else if (line.startsWith("data:")) {
+                    String d = line.substring(line.startsWith("data: ") ? 6 : 5);
+                    if (data == null) {
+                        data = new StringBuilder(d);
+                    } else {
+                        data.append('\n').append(d);
+                    }
+                }
+                if (nl < 0) {
+                    break;
+                }
+                i = nl + 1;
+            }
+            if (data != null && data.length() > 0) {
+                out.add(Json.parse(data.toString()));
+            }
+        } else if (!body.isBlank()) {
+            Object v = Json.parse(body);
+            if (v instanceof List<?> l) {
+                out.addAll(l);
+            } else {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    /** Finds the response to {@code id}; counts the other messages (progress) into the worker. */
+    static Map<?, ?> responseTo(List<Object> msgs, int id, Worker w) throws CallFailed {
+        Map<?, ?> found = null;
+        for (Object m : msgs) {
+            if (m instanceof Map<?, ?> map) {
+                Object mid = map.get("id");
+                if (map.get("method") == null && mid instanceof Number n && n.intValue() == id) {
+                    found = map;
+                } else if ("notifications/progress".equals(map.get("method")) && w != null) {
+                    w.progressEvents++;
+                }
+            }
+        }
+        if (found == null) {
+            throw new CallFailed("no JSON-RPC response with id " + id + " among " + msgs.size() + " message(s)");
+        }
+        if (found.get("error") != null) {
+            throw new CallFailed("JSON-RPC error: " + Json.write(found.get("error")));
+        }
+        return found;
+    }
+
+    McpSession initialize(Worker w) throws IOException, InterruptedException, CallFailed {
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                + Json.quote(o.protocolVersion) + ",\"capabilities\":{},\"clientInfo\":{\"name\":\"shadowcat-loadtool\","
+                + "\"version\":\"1.0\"}}}";
+        HttpResponse<String> r = post(null, body);
+        if (r.statusCode() / 100 != 2) {
+            throw new CallFailed("initialize: HTTP " + r.statusCode() + " " + r.body());
+        }
+        Map<?, ?> resp = responseTo(messages(r, null), 0, null);
+        String sid = r.headers().firstValue("Mcp-Session-Id").orElse(null);
+        if (sid == null) {
+            throw new CallFailed("initialize: no Mcp-Session-Id header (is the server stateless?)");
+        }
+        Object result = resp.get("result");
+        String version = o.protocolVersion;
+        if (result instanceof Map<?, ?> m && m.get("protocolVersion") instanceof String v) {
+            version = v;
+        }
+        return new McpSession(sid, version);
+    }
+
+    void initialized(McpSession s, Worker w) throws IOException, InterruptedException {
+        HttpResponse<String> r = post(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        if (r.statusCode() / 100 != 2) {
+            w.notifyErrors++;
+            w.sample("notifications/initialized: HTTP " + r.statusCode());
+        }
+    }
+
+    /** Opens a session, timing initialize into {@code w.inits}; null (error counted) on failure. */
+    McpSession open(Worker w, boolean measured) throws InterruptedException {
+        long t0 = System.nanoTime();
+        try {
+            McpSession s = initialize(w);
+            long dt = System.nanoTime() - t0;
+            if (measured) {
+                w.inits.add(dt);
+            }
+            w.sessionsOpened++;
+            initialized(s, w);
+            return s;
+        } catch (IOException | CallFailed | RuntimeException e) {
+            w.errors++;
+            w.sample("initialize: " + e);
+            return null;
+        }
+    }
+
+    /** One tools/call; true on success. The latency is recorded when {@code measured}. */
+    boolean call(McpSession s, Worker w, boolean measured) throws InterruptedException {
+        int id = w.nextId++;
+        String meta = o.mode.equals("sse") ? ",\"_meta\":{\"progressToken\":\"p" + w.index + "-" + id + "\"}" : "";
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":"
+                + Json.quote(o.tool) + ",\"arguments\":" + o.argsJson + meta + "}}";
+        long t0 = System.nanoTime();
+        try {
+            HttpResponse<String> r = post(s, body);
+            if (r.statusCode() / 100 != 2) {
+                throw new CallFailed("tools/call: HTTP " + r.statusCode() + " " + r.body());
+            }
+            Map<?, ?> resp = responseTo(messages(r, w), id, w);
+            long dt = System.nanoTime() - t0;
+            if (resp.get("result") instanceof Map<?, ?> res && Boolean.TRUE.equals(res.get("isError"))) {
+                throw new CallFailed("tool error: " + Json.write(res));
+            }
+            if (measured) {
+                w.calls.add(dt);
+                w.measuredCalls++;
+            }
+            return true;
+        } catch (IOException | CallFailed | RuntimeException e) {
+            if (measured) {
+                w.errors++;
+                w.measuredCalls++;
+            } else {
+                w.warmupErrors++;
+            }
+            w.sample(e.toString());
+            return false;
+        }
+    }
+
+    void delete(McpSession s, Worker w) throws InterruptedException {
+        try {
+            HttpRequest req = HttpRequest.newBuilder(o.url).timeout(timeout)
+                    .header("Mcp-Session-Id", s.id).header("MCP-Protocol-Version", s.version).DELETE().build();
+            HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
+            if (r.statusCode() / 100 != 2) {
+                w.deleteErrors++;
+                w.sample("DELETE: HTTP " + r.statusCode());
+            }
+        } catch (IOException e) {
+            w.deleteErrors++;
+            w.sample("DELETE: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ modes
+
+    interface Body {
+        void run(Worker w, CyclicBarrier start) throws Exception;
+    }
+
+    /** Waits for every worker (bounded); the last one to arrive stamps the start of the measured phase. */
+    void await(CyclicBarrier b) throws InterruptedException {
+        try {
+            b.await(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+        } catch (BrokenBarrierException | TimeoutException e) {
+            // a worker failed or the cap passed: carry on, the deadline stops everyone
+        }
+    }
+
+    void callsMode(Worker w, CyclicBarrier start) throws Exception {
+        McpSession s = open(w, true);
+        if (s != null) {
+            for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
+                call(s, w, false);
+            }
+        }
+        await(start);
+        if (s == null) {
+            return;
+        }
+        for (int i = 0; i < o.calls && !pastDeadline(); i++) {
+            call(s, w, true);
+        }
+        delete(s, w);
+    }
+
+    void churnMode(Worker w, CyclicBarrier start) throws Exception {
+        for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
+            McpSession s = open(w, false);
+            if (s != null) {
+                call(s, w, false);
+                delete(s, w);
+            }
+        }
+        await(start);
+        for (int i = 0; i < o.calls && !pastDeadline(); i++) {
+            long t0 = System.nanoTime();
+            McpSession s = open(w, true);
+            if (s == null) {
+                w.measuredCycles++;
+                continue;
+            }
+            boolean ok = call(s, w, true);
+            delete(s, w);
+            w.measuredCycles++;
+            if (ok) {
+                w.cycles.add(System.nanoTime() - t0);
+            }
+        }
+    }
+
+    void sessionsMode(Worker w, CyclicBarrier start) throws Exception {
+        await(start);
+        for (int i = 0; i < o.calls && !pastDeadline(); i++) {
+            McpSession s = open(w, true);
+            if (s != null) {
+                w.sessionIds.add(s.id + "\n" + s.version);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ process sampling
+
+    /** The 1-minute load average when the run starts (the machine is shared: a busy one skews results). */
+    static Double loadAvg1() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static Long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or gone
+        }
+        return null;
+    }
+
+    /** Sum of VmRSS over the process's descendants (the gateway's stdio children). */
+    static Long descendantsRssKb(long pid) {
+        try {
+            long sum = 0;
+            for (ProcessHandle h : (Iterable<ProcessHandle>) ProcessHandle.of(pid).orElseThrow().descendants()::iterator) {
+                Long r = rssKb(h.pid());
+                if (r != null) {
+                    sum += r;
+                }
+            }
+            return sum;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * True when the process is a JVM. jcmd must never be pointed at anything else: it triggers the attach
+     * listener with SIGQUIT, which terminates a Node.js process.
+     */
+    static boolean isJvm(long pid) {
+        try {
+            byte[] cmd = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
+            int end = 0;
+            while (end < cmd.length && cmd[end] != 0) {
+                end++;
+            }
+            String argv0 = new String(cmd, 0, end, StandardCharsets.UTF_8);
+            return argv0.equals("java") || argv0.endsWith("/java");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    static String jcmd(long pid, String... command) {
+        if (!isJvm(pid)) {
+            return null;
+        }
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+        argv.add(Long.toString(pid));
+        argv.addAll(List.of(command));
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return null;
+            }
+            return p.exitValue() == 0 ? new String(out, StandardCharsets.UTF_8) : null;
+        } catch (IOException | InterruptedException e) {
+            return null;
+        }
+    }
+
+    static final Pattern HEAP_USED = Pattern.compile("total (\\d+)K, used (\\d+)K");
+
+    /** [committed KB, used KB] of the Java heap, or null when the process is not a reachable JVM. */
+    static long[] heapKb(long pid) {
+        String out = jcmd(pid, "GC.heap_info");
+        if (out == null) {
+            return null;
+        }
+        Matcher m = HEAP_USED.matcher(out);
+        return m.find() ? new long[]{Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : null;
+    }
+
+    static long[] heapAfterGcKb(long pid) {
+        if (jcmd(pid, "GC.run") == null) {
+            return null;
+        }
+        return heapKb(pid);
+    }
+
+    // ------------------------------------------------------------------ run
+
+    Map<String, Object> run() throws Exception {
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("label", o.label);
+        res.put("mode", o.mode);
+        res.put("url", o.url.toString());
+        res.put("concurrency", o.concurrency);
+        res.put("callsPerWorker", o.calls);
+        res.put("warmupPerWorker", o.warmup);
+        res.put("tool", o.tool);
+        res.put("loadAvg1", loadAvg1());
+
+        long[] heapBefore = null;
+        Long rssBefore = null;
+        if (o.mode.equals("sessions") && o.gatewayPid > 0) {
+            heapBefore = heapAfterGcKb(o.gatewayPid);
+            rssBefore = rssKb(o.gatewayPid);
+        }
+
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.durationCapSeconds);
+        long[] phase = new long[1];
+        CyclicBarrier start = new CyclicBarrier(o.concurrency, () -> phase[0] = System.nanoTime());
+        List<Worker> workers = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        Body body = switch (o.mode) {
+            case "churn" -> this::churnMode;
+            case "sessions" -> this::sessionsMode;
+            default -> this::callsMode;
+        };
+        for (int i = 0; i < o.concurrency; i++) {
+            Worker w = new Worker(i);
+            workers.add(w);
+            Thread t = new Thread(() -> {
+                try {
+                    body.run(w, start);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    w.errors++;
+                    w.sample("worker: " + e);
+                }
+            }, "load-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        boolean stuck = false;
+        for (Thread t : threads) {
+            long left = (deadline - System.nanoTime()) / 1_000_000 + 2L * o.timeoutSeconds * 1000 + 1000;
+            t.join(Math.max(1, left));
+            stuck |= t.isAlive();
+        }
+        long end = System.nanoTime();
+        long began = phase[0] != 0 ? phase[0] : end;
+        double elapsed = (end - began) / 1e9;
+
+        long[] calls = Samples.merge(workers.stream().map(w -> w.calls).toList());
+        long[] inits = Samples.merge(workers.stream().map(w -> w.inits).toList());
+        long[] cycles = Samples.merge(workers.stream().map(w -> w.cycles).toList());
+        long errors = 0, deleteErrors = 0, notifyErrors = 0, warmupErrors = 0, progress = 0, sse = 0,
+                measured = 0, measuredCycles = 0, opened = 0;
+        List<String> samples = new ArrayList<>();
+        for (Worker w : workers) {
+            errors += w.errors;
+            deleteErrors += w.deleteErrors;
+            notifyErrors += w.notifyErrors;
+            warmupErrors += w.warmupErrors;
+            progress += w.progressEvents;
+            sse += w.sseResponses;
+            measured += w.measuredCalls;
+            measuredCycles += w.measuredCycles;
+            opened += w.sessionsOpened;
+            for (String s : w.errorSamples) {
+                if (samples.size() < 5) {
+                    samples.add(s);
+                }
+            }
+        }
+        res.put("elapsedSeconds", round(elapsed, 3));
+        res.put("capped", pastDeadline() || stuck);
+        res.put("measuredCalls", measured);
+        res.put("okCalls", calls.length);
+        res.put("callsPerSecond", elapsed > 0 && !o.mode.equals("sessions") ? round(calls.length / elapsed, 1) : null);
+        res.put("callP50Ms", pct(calls, 0.50));
+        res.put("callP95Ms", pct(calls, 0.95));
+        res.put("callP99Ms", pct(calls, 0.99));
+        res.put("callMaxMs", calls.length == 0 ? null : round(calls[calls.length - 1] / 1e6, 3));
+        res.put("initCount", inits.length);
+        res.put("initP50Ms", pct(inits, 0.50));
+        res.put("initP95Ms", pct(inits, 0.95));
+        res.put("initMaxMs", inits.length == 0 ? null : round(inits[inits.length - 1] / 1e6, 3));
+        if (o.mode.equals("churn")) {
+            res.put("cycles", measuredCycles);
+            res.put("cyclesPerSecond", elapsed > 0 ? round(cycles.length / elapsed, 1) : null);
+            res.put("cycleP50Ms", pct(cycles, 0.50));
+            res.put("cycleP99Ms", pct(cycles, 0.99));
+        }
+        if (o.mode.equals("sessions")) {
+            res.put("sessionsOpened", opened);
+            res.put("sessionsPerSecond", elapsed > 0 ? round(opened / elapsed, 1) : null);
+        }
+        res.put("errors", errors);
+        res.put("errorRate", measured + inits.length > 0 ? round((double) errors / Math.max(1, measured + opened), 5) : null);
+        res.put("warmupErrors", warmupErrors);
+        res.put("notifyErrors", notifyErrors);
+        res.put("progressEvents", progress);
+        res.put("sseResponses", sse);
+        if (o.gatewayPid > 0) {
+            if (o.mode.equals("sessions")) {
+                long[] heapAfter = heapAfterGcKb(o.gatewayPid);
+                Long rssAfter = rssKb(o.gatewayPid);
+                res.put("heapUsedBeforeKb", heapBefore == null ? null : heapBefore[1]);
+                res.put("heapUsedAfterKb", heapAfter == null ? null : heapAfter[1]);
+                res.put("rssBeforeKb", rssBefore);
+                res.put("rssAfterKb", rssAfter);
+                if (heapBefore != null && heapAfter != null && opened > 0) {
+                    res.put("heapBytesPerSession", Math.round((heapAfter[1] - heapBefore[1]) * 1024.0 / opened));
+                }
+                if (rssBefore != null && rssAfter != null && opened > 0) {
+                    res.put("rssBytesPerSession", Math.round((rssAfter - rssBefore) * 1024.0 / opened));
+                }
+            }
+            res.put("rssKb", rssKb(o.gatewayPid));
+            res.put("childrenRssKb", descendantsRssKb(o.gatewayPid));
+            long[] heap = heapKb(o.gatewayPid);
+            res.put("heapCommittedKb", heap == null ? null : heap[0]);
+            res.put("heapUsedKb", heap == null ? null : heap[1]);
+        }
+        if (o.mode.equals("sessions")) {
+            deleteAll(workers);
+            deleteErrors = workers.stream().mapToLong(w -> w.deleteErrors).sum();
+        }
+        res.put("deleteErrors", deleteErrors);
+        res.put("errorSamples", samples);
+        return res;
+    }
+
+    /** Ends the sessions the sessions mode kept open, C at a time (bounded by the cap plus a grace period). */
+    void deleteAll(List<Worker> workers) throws InterruptedException {
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(30, o.durationCapSeconds));
+        List<Thread> threads = new ArrayList<>();
+        for (Worker w : workers) {
+            Thread t = new Thread(() -> {
+                try {
+                    for (String s : w.sessionIds) {
+                        if (pastDeadline()) {
+                            return;
+                        }
+                        String[] p = s.split("\n", 2);
+                        delete(new McpSession(p[0], p[1]), w);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "delete-" + w.index);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000 + 1000));
+        }
+    }
+
+    static Double pct(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return null;
+        }
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return round(sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6, 3);
+    }
+
+    static double round(double v, int places) {
+        double f = Math.pow(10, places);
+        return Math.round(v * f) / f;
+    }
+
+    static String table(Map<String, Object> r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-22s %s%n", "target", r.get("label").toString().isEmpty() ? r.get("url") : r.get("label")));
+        for (String k : List.of("mode", "concurrency", "elapsedSeconds", "capped", "measuredCalls", "callsPerSecond",
+                "callP50Ms", "callP95Ms", "callP99Ms", "callMaxMs", "initCount", "initP50Ms", "initP95Ms", "initMaxMs",
+                "cyclesPerSecond", "cycleP50Ms", "cycleP99Ms", "sessionsOpened", "sessionsPerSecond", "errors",
+                "warmupErrors", "notifyErrors", "deleteErrors", "progressEvents", "sseResponses",
+                "rssKb", "childrenRssKb", "heapUsedKb", "heapCommittedKb", "heapUsedBeforeKb", "heapUsedAfterKb",
+                "heapBytesPerSession", "rssBytesPerSession")) {
+            if (r.containsKey(k)) {
+                sb.append(String.format(Locale.ROOT, "  %-20s %s%n", k, r.get(k)));
+            }
+        }
+        @SuppressWarnings("unchecked")
+        List<String> samples = (List<String>) r.get("errorSamples");
+        for (String s : samples) {
+            sb.append("  error sample: ").append(s).append('\n');
+        }
+        return sb.toString();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (RuntimeException e) {
+            System.err.println("LoadTool: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Map<String, Object> r = new LoadTool(o).run();
+        String line = Json.write(r);
+        System.out.println(line);
+        System.out.print(table(r));
+        if (o.jsonOut != null) {
+            Files.writeString(o.jsonOut, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
+        System.exit(0);
+    }
+
+    // ------------------------------------------------------------------ minimal JSON
+
+    /** Just enough JSON: objects → LinkedHashMap, arrays → ArrayList, numbers → Long or Double. */
+    static final class Json {
+        private final String s;
+        private int i;
+
+        private Json(String s) {
+            this.s = s;
+        }
+
+        static Object parse(String text) {
+            Json j = new Json(text);
+            j.ws();
+            Object v = j.value();
+            j.ws();
+            if (j.i != text.length()) {
+                throw new IllegalArgumentException("trailing characters in JSON at " + j.i);
+            }
+            return v;
+        }
+
+        private void ws() {
+            while (i < s.length()) {
+                char c = s.charAt(i);
+                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+        }
+
+        private IllegalArgumentException bad(String what) {
+            return new IllegalArgumentException("bad JSON: " + what + " at " + i);
+        }
+
+        private Object value() {
+            if (i >= s.length()) {
+                throw bad("unexpected end");
+            }
+            char c = s.charAt(i);
+            switch (c) {
+                case '{': {
+                    i++;
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    ws();
+                    if (s.charAt(i) == '}') {
+                        i++;
+                        return m;
+                    }
+                    while (true) {
+                        ws();
+                        String k = string();
+                        ws();
+                        if (s.charAt(i++) != ':') {
+                            throw bad("':' expected");
+                        }
+                        ws();
+                        m.put(k, value());
+                        ws();
+                        char d = s.charAt(i++);
+                        if (d == '}') {
+                            return m;
+                        }
+                        if (d != ',') {
+                            throw bad("',' or '}' expected");
+                        }
+                    }
+                }
+                case '[': {
+                    i++;
+                    List<Object> l = new ArrayList<>();
+                    ws();
+                    if (s.charAt(i) == ']') {
+                        i++;
+                        return l;
+                    }
+                    while (true) {
+                        ws();
+                        l.add(value());
+                        ws();
+                        char d = s.charAt(i++);
+                        if (d == ']') {
+                            return l;
+                        }
+                        if (d != ',') {
+                            throw bad("',' or ']' expected");
+                        }
+                    }
+                }
+                case '"':
+                    return string();
+                case 't':
+                    expect("true");
+                    return Boolean.TRUE;
+                case 'f':
+                    expect("false");
+                    return Boolean.FALSE;
+                case 'n':
+                    expect("null");
+                    return null;
+                default:
+                    return number();
+            }
+        }
+
+        private void expect(String word) {
+            if (!s.startsWith(word, i)) {
+                throw bad(word + " expected");
+            }
+            i += word.length();
+        }
+
+        private Number number() {
+            int st = i;
+            boolean frac = false;
+            while (i < s.length()) {
+                char c = s.charAt(i);
+                if ((c >= '0' && c <= '9') || c == '-' || c == '+') {
+                    i++;
+                } else if (c == '.' || c == 'e' || c == 'E') {
+                    frac = true;
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            if (st == i) {
+                throw bad("value expected");
+            }
+            String t = s.substring(st, i);
+            if (!frac) {
+                try {
+                    return Long.parseLong(t);
+                } catch (NumberFormatException e) {
+                    // too big: fall through
+                }
+            }
+            return Double.parseDouble(t);
+        }
+
+        private String string() {
+            if (s.charAt(i) != '"') {
+                throw bad("string expected");
+            }
+            i++;
+            StringBuilder sb = null;
+            int st = i;
+            while (true) {
+                char c = s.charAt(i);
+                if (c == '"') {
+                    String out = sb == null ? s.substring(st, i) : sb.append(s, st, i).toString();
+                    i++;
+                    return out;
+                }
+                if (c == '\\') {
+                    if (sb == null) {
+                        sb = new StringBuilder();
+                    }
+                    sb.append(s, st, i);
+                    char e = s.charAt(i + 1);
+                    switch (e) {
+                        case 'n' -> sb.append('\n');
+                        case 't' -> sb.append('\t');
+                        case 'r' -> sb.append('\r');
+                        case 'b' -> sb.append('\b');
+                        case 'f' -> sb.append('\f');
+                        case 'u' -> {
+                            sb.append((char) Integer.parseInt(s.substring(i + 2, i + 6), 16));
+                            i += 4;
+                        }
+                        default -> sb.append(e);
+                    }
+                    i += 2;
+                    st = i;
+                } else {
+                    i++;
+                }
+            }
+        }
+
+        static String quote(String v) {
+            StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
+            for (int k = 0; k < v.length(); k++) {
+                char c = v.charAt(k);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            sb.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            sb.append(c);
+                        }
+                    }
+                }
+            }
+            return sb.append('"').toString();
+        }
+
+        static String write(Object v) {
+            StringBuilder sb = new StringBuilder();
+            write(sb, v);
+            return sb.toString();
+        }
+
+        private static void write(StringBuilder sb, Object v) {
+            if (v == null) {
+                sb.append("null");
+            } else if (v instanceof String str) {
+                sb.append(quote(str));
+            } else if (v instanceof Double d) {
+                sb.append(d.isNaN() || d.isInfinite() ? "null" : BigDecimalText.of(d));
+            } else if (v instanceof Number || v instanceof Boolean) {
+                sb.append(v);
+            } else if (v instanceof Map<?, ?> m) {
+                sb.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    sb.append(quote(String.valueOf(e.getKey()))).append(':');
+                    write(sb, e.getValue());
+                }
+                sb.append('}');
+            } else if (v instanceof List<?> l) {
+                sb.append('[');
+                for (int k = 0; k < l.size(); k++) {
+                    if (k > 0) {
+                        sb.append(',');
+                    }
+                    write(sb, l.get(k));
+                }
+                sb.append(']');
+            } else {
+                sb.append(quote(v.toString()));
+            }
+        }
+    }
+
+    /** Doubles without exponent notation. */
+    static final class BigDecimalText {
+        static String of(double d) {
+            return new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros().toPlainString();
+        }
+    }
+}

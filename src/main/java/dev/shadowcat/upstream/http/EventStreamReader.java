@@ -1,0 +1,155 @@
+package dev.shadowcat.upstream.http;
+
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Reads an upstream {@code text/event-stream} body without blocking: the HTTP client pushes chunks, the
+ * parser turns them into events, the listener gets each event, then the next chunk is requested.
+ *
+ * <p>Thread-safe: chunks arrive serially on the HTTP client's threads; {@link #cancel} and the idle timer may
+ * run on any thread. The listener hears exactly one of {@code onEnd} or {@code onBroken}.
+ */
+final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
+    private static final Logger LOG = Logger.getLogger(EventStreamReader.class.getName());
+    static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+    interface Listener {
+        void onEvent(SseParser.Event event);
+
+        /** The server ended the stream cleanly. */
+        void onEnd(EventStreamReader reader);
+
+        /** The connection broke, idled out, or the stream was malformed. */
+        void onBroken(EventStreamReader reader, String why);
+    }
+
+    private final SseParser parser = new SseParser(MAX_EVENT_BYTES);
+    private final Listener listener;
+    private final ScheduledExecutorService scheduler;
+    private final long idleMillis;
+    private final AtomicBoolean done = new AtomicBoolean();
+    private volatile Flow.Subscription subscription;
+    private volatile ScheduledFuture<?> idle;
+    private volatile long lastChunkNanos = System.nanoTime();
+
+    EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis) {
+        this.listener = listener;
+        this.scheduler = scheduler;
+        this.idleMillis = idleMillis;
+    }
+
+    HttpResponse.BodySubscriber<Void> bodySubscriber() {
+        return HttpResponse.BodySubscribers.fromSubscriber(this, s -> null);
+    }
+
+    String lastEventId() {
+        return parser.lastEventId();
+    }
+
+    Long retryMillis() {
+        return parser.retryMillis();
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+        this.subscription = s;
+        armIdle();
+        s.request(1);
+    }
+
+    private void armIdle() {
+        try {
+            idle = scheduler.schedule(this::checkIdle, idleMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // stopping: no idle watch needed
+        }
+    }
+
+    private void checkIdle() {
+        long quiet = (System.nanoTime() - lastChunkNanos) / 1_000_000;
+        if (quiet >= idleMillis) {
+            broken("no data for " + quiet + " ms (sseIdleTimeout)");
+        } else if (!done.get()) {
+            try {
+                idle = scheduler.schedule(this::checkIdle, idleMillis - quiet, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // stopping
+            }
+        }
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> chunks) {
+        lastChunkNanos = System.nanoTime();
+        try {
+            for (ByteBuffer b : chunks) {
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                for (SseParser.Event e : parser.feed(bytes, 0, bytes.length)) {
+                    if (done.get()) {
+                        return;
+                    }
+                    listener.onEvent(e);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "event stream failed", e);
+            broken("malformed event stream: " + e.getMessage());
+            return;
+        }
+        if (!done.get()) {
+            subscription.request(1);
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        broken(t.getClass().getSimpleName() + (t.getMessage() != null ? ": " + t.getMessage() : ""));
+    }
+
+    @Override
+    public void onComplete() {
+        if (done.compareAndSet(false, true)) {
+            stopIdle();
+            listener.onEnd(this);
+        }
+    }
+
+    private void broken(String why) {
+        if (done.compareAndSet(false, true)) {
+            stopIdle();
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+            listener.onBroken(this, why);
+        }
+    }
+
+    /** Stops reading; the listener hears nothing more. */
+    void cancel() {
+        if (done.compareAndSet(false, true)) {
+            stopIdle();
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+    }
+
+    private void stopIdle() {
+        ScheduledFuture<?> f = idle;
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+}

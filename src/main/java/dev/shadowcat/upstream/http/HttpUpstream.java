@@ -1,0 +1,352 @@
+package dev.shadowcat.upstream.http;
+
+import dev.shadowcat.config.HttpUpstreamConfig;
+import dev.shadowcat.config.HttpUpstreamConfig.Transport;
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.JsonScan;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.upstream.ClientSession;
+import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.Upstream;
+import dev.shadowcat.upstream.UpstreamBinding;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.logging.Logger;
+
+/**
+ * A remote MCP server over HTTP: Streamable HTTP (2025-03-26 and later) or the legacy HTTP+SSE transport
+ * (2024-11-05), chosen by configuration or detected on the first session.
+ *
+ * <p>Thread-safe. One {@link HttpClient} per upstream keeps connections alive and runs its callbacks on this
+ * upstream's own named threads, which {@link #shutdown()} stops. Each client session gets its own upstream
+ * session (pinned; its {@code Mcp-Session-Id} is kept here and never shown to the client). Headers sent
+ * upstream are built from scratch: the protocol headers plus this upstream's configured credentials, never
+ * anything the client sent.
+ */
+public final class HttpUpstream implements Upstream {
+    private static final Logger LOG = Logger.getLogger(HttpUpstream.class.getName());
+
+    private final HttpUpstreamConfig config;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService executor;
+    private final HttpClient client;
+    private final CircuitBreaker breaker;
+    private final LongSupplier clock;
+    private final Set<UpstreamBinding> bindings = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean shutdown = new AtomicBoolean();
+    private final AtomicLong sessionsOpened = new AtomicLong();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong resumes = new AtomicLong();
+    private final AtomicLong fastFails = new AtomicLong();
+    private volatile Transport detected;
+    private volatile long lastPingNanos;
+
+    public HttpUpstream(HttpUpstreamConfig config, ThreadFactory threads, ScheduledExecutorService scheduler,
+                        LongSupplier nanoClock) {
+        this.config = config;
+        this.scheduler = scheduler;
+        this.clock = nanoClock;
+        this.executor = Executors.newCachedThreadPool(threads);
+        this.client = HttpClient.newBuilder()
+                .version(config.http2() ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(executor)
+                .build();
+        this.breaker = new CircuitBreaker(config.name(), config.breakerFailures(), config.breakerOpen(), nanoClock);
+        this.detected = config.transport() == Transport.AUTO ? null : config.transport();
+        this.lastPingNanos = nanoClock.getAsLong();
+    }
+
+    HttpUpstreamConfig config() {
+        return config;
+    }
+
+    HttpClient client() {
+        return client;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    ReconnectPolicy newReconnectPolicy() {
+        ReconnectPolicy.Settings d = ReconnectPolicy.Settings.defaults();
+        return new ReconnectPolicy(new ReconnectPolicy.Settings(d.base(), d.factor(), d.cap(), config.reconnectGiveUp()),
+                clock, () -> ThreadLocalRandom.current().nextDouble(), Instant::now);
+    }
+
+    void countRequest() {
+        requests.incrementAndGet();
+    }
+
+    void countFailure() {
+        failures.incrementAndGet();
+    }
+
+    void countResume() {
+        resumes.incrementAndGet();
+    }
+
+    boolean isShutdown() {
+        return shutdown.get();
+    }
+
+    /** Adds the protocol headers and this upstream's configured credentials; nothing from the client. */
+    HttpRequest.Builder request(java.net.URI uri, String sessionId, String protocolVersion) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(config.requestTimeout());
+        for (var h : config.headers().entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        if (sessionId != null) {
+            b.header("Mcp-Session-Id", sessionId);
+        }
+        if (protocolVersion != null) {
+            b.header("MCP-Protocol-Version", protocolVersion);
+        }
+        return b;
+    }
+
+    /** A JSON-RPC error for the client that names this upstream. */
+    byte[] error(String idJson, int code, String message) {
+        return Errors.response(idJson, code, "upstream '" + name() + "' " + message,
+                "{\"upstream\":" + JsonScan.quote(name()) + "}");
+    }
+
+    /** Fails fast while the breaker is open; otherwise lets the call through. */
+    boolean admit(Message request, Exchange ex) {
+        if (breaker.tryAcquire()) {
+            return true;
+        }
+        fastFails.incrementAndGet();
+        ex.onEnd(error(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "is unavailable: circuit " + breaker.describe()),
+                Exchange.Outcome.FAILED);
+        return false;
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public UpstreamBinding open(ClientSession session, Message initialize, Exchange init) {
+        if (shutdown.get()) {
+            init.onEnd(error(initialize.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "is shutting down"), Exchange.Outcome.FAILED);
+            return ClosedBinding.INSTANCE;
+        }
+        sessionsOpened.incrementAndGet();
+        SwitchingBinding b = new SwitchingBinding();
+        Transport t = detected;
+        UpstreamBinding inner = t == Transport.SSE
+                ? new LegacySseBinding(this, session)
+                : new StreamableBinding(this, session, t == null);
+        b.delegate = inner;
+        bindings.add(b);
+        if (inner instanceof StreamableBinding sb) {
+            sb.start(initialize, new DetectingExchange(init, b, session, initialize));
+        } else {
+            ((LegacySseBinding) inner).start(initialize, init);
+        }
+        return b;
+    }
+
+    /** Remembers what worked, so later sessions skip the probe. */
+    void detectedStreamable() {
+        if (detected == null) {
+            detected = Transport.STREAMABLE_HTTP;
+            LOG.info(() -> "upstream '" + name() + "' speaks Streamable HTTP");
+        }
+    }
+
+    void forget(UpstreamBinding b) {
+        bindings.remove(b);
+    }
+
+    @Override
+    public void maintain() {
+        if (config.pingInterval().isZero() || shutdown.get()) {
+            return;
+        }
+        long now = clock.getAsLong();
+        if (now - lastPingNanos < config.pingInterval().toNanos()) {
+            return;
+        }
+        lastPingNanos = now;
+        for (UpstreamBinding b : bindings) {
+            if (b instanceof SwitchingBinding sb && sb.delegate instanceof StreamableBinding s && s.ping()) {
+                return; // one liveness probe per interval is enough for the breaker
+            }
+        }
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name());
+        m.put("kind", "http");
+        m.put("url", config.url().toString());
+        Transport t = detected;
+        m.put("transport", t == null ? "auto (not yet detected)" : t == Transport.SSE ? "sse" : "streamable-http");
+        m.put("breaker", breaker.state().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("breakerDetail", breaker.describe());
+        m.put("sessions", bindings.size());
+        m.put("sessionsOpened", sessionsOpened.get());
+        m.put("requests", requests.get());
+        m.put("failures", failures.get());
+        m.put("fastFails", fastFails.get());
+        m.put("resumes", resumes.get());
+        return m;
+    }
+
+    @Override
+    public CompletableFuture<Void> shutdown() {
+        if (shutdown.compareAndSet(false, true)) {
+            for (UpstreamBinding b : bindings) {
+                b.close();
+            }
+            executor.shutdown();
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Stops the callback threads that are still busy; call after sessions were closed. */
+    public void awaitStopped(long millis) {
+        try {
+            if (!executor.awaitTermination(millis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HttpUpstream{" + name() + " " + config.url() + " " + detected + " breaker=" + breaker.state() + "}";
+    }
+
+    // ---- transport detection ----
+
+    /**
+     * Wraps the client's initialize: if a Streamable HTTP probe is refused with 400/404/405 (and the transport
+     * is "auto"), the same initialize is replayed over the legacy HTTP+SSE transport instead.
+     */
+    final class DetectingExchange implements Exchange {
+        private final Exchange inner;
+        private final SwitchingBinding binding;
+        private final ClientSession session;
+        private final Message initialize;
+
+        DetectingExchange(Exchange inner, SwitchingBinding binding, ClientSession session, Message initialize) {
+            this.inner = inner;
+            this.binding = binding;
+            this.session = session;
+            this.initialize = initialize;
+        }
+
+        @Override
+        public ClientSession session() {
+            return inner.session();
+        }
+
+        @Override
+        public Exchange origin() {
+            return inner.origin();
+        }
+
+        @Override
+        public void onMessage(byte[] message) {
+            inner.onMessage(message);
+        }
+
+        @Override
+        public void onEnd(byte[] response, Outcome outcome) {
+            inner.onEnd(response, outcome);
+        }
+
+        /** Called by the streamable binding when the probe was refused in a way that means "legacy server". */
+        void fallBack(int status) {
+            LOG.info(() -> "upstream '" + name() + "' answered " + status + " to a Streamable HTTP initialize; "
+                    + "switching to the legacy HTTP+SSE transport");
+            detected = Transport.SSE;
+            LegacySseBinding legacy = new LegacySseBinding(HttpUpstream.this, session);
+            binding.delegate = legacy;
+            legacy.start(initialize, inner);
+        }
+    }
+
+    static DetectingExchange detecting(Exchange ex) {
+        return ex instanceof DetectingExchange d ? d : null;
+    }
+
+    /** The session keeps this binding; the transport behind it may change once, at detection. */
+    private final class SwitchingBinding implements UpstreamBinding {
+        volatile UpstreamBinding delegate;
+
+        @Override
+        public void request(Message request, Exchange exchange) {
+            delegate.request(request, exchange);
+        }
+
+        @Override
+        public void notify(Message notification) {
+            delegate.notify(notification);
+        }
+
+        @Override
+        public void cancel(Exchange exchange, String reason) {
+            delegate.cancel(exchange, reason);
+        }
+
+        @Override
+        public void close() {
+            bindings.remove(this);
+            delegate.close();
+        }
+    }
+
+    private enum ClosedBinding implements UpstreamBinding {
+        INSTANCE;
+
+        @Override
+        public void request(Message request, Exchange exchange) {
+            exchange.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
+                    "the gateway is shutting down", null), Exchange.Outcome.FAILED);
+        }
+
+        @Override
+        public void notify(Message notification) {
+        }
+
+        @Override
+        public void cancel(Exchange exchange, String reason) {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
