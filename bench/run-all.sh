@@ -2,7 +2,7 @@
 # End-to-end MCP benchmarks on this machine, in one go (see docs/benchmarks.md).
 #
 #   bench/run-all.sh              # full: C = 1 8 32, 3 runs each (about 15-25 minutes on 2 cores)
-#   SMOKE=1 bench/run-all.sh      # tiny sizes, one run, C = 1 8 (under a minute once built; for CI)
+#   SMOKE=1 bench/run-all.sh      # tiny sizes, one run, C = 1 4 (under a minute once built; for CI)
 #
 # Targets, each started on its own 127.0.0.1 port, measured with bench/LoadTool.java (same tools/call echo
 # payload everywhere), then stopped:
@@ -27,16 +27,16 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [[ "$SMOKE" == 1 ]]; then
   REPEATS="${REPEATS:-1}"
-  CONCURRENCY="${CONCURRENCY:-1 8}"
+  CONCURRENCY="${CONCURRENCY:-1 4}"
   IDLE_SESSIONS="${IDLE_SESSIONS:-200}"
-  WARM_MIN_IDLE=4; INIT_SEQ=3; INIT_BURST=4
-  CAP=20
+  WARM_MIN_IDLE=2; INIT_SEQ=2; INIT_BURST=2
+  CAP=20; STOP_GRACE=3
 else
   REPEATS="${REPEATS:-3}"
   CONCURRENCY="${CONCURRENCY:-1 8 32}"
   IDLE_SESSIONS="${IDLE_SESSIONS:-10000}"
   WARM_MIN_IDLE=34; INIT_SEQ=20; INIT_BURST=32
-  CAP=90
+  CAP=90; STOP_GRACE=10
 fi
 PROFILE="${PROFILE:-0}"
 BASE_PORT="${BASE_PORT:-18100}"
@@ -45,7 +45,6 @@ TS="$(date +%Y%m%d-%H%M%S)"
 R="${RESULTS_DIR:-$ROOT/bench/results/$TS}"
 mkdir -p "$R/logs" "$R/configs"
 R="$(cd "$R" && pwd)"
-TOOLS="$R/classes"
 NODE_DIR="$ROOT/src/test/node"
 EVERYTHING="$NODE_DIR/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 LOOPBACK="$NODE_DIR/loopback-only.cjs"
@@ -83,11 +82,11 @@ stop_pid() { # TERM the process (it stops its own children), then KILL whatever 
   kill -0 "$pid" 2>/dev/null || return 0
   all="$(tree "$pid" | tr '\n' ' ')"
   kill -TERM "$pid" 2>/dev/null || true
-  for t in $(seq 1 100); do
+  for t in $(seq 1 $((STOP_GRACE * 10))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  sleep 0.5
+  sleep 0.3
   for t in $all; do kill -KILL "$t" 2>/dev/null || true; done
 }
 
@@ -234,8 +233,11 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error) >"$R/logs/npm-bench.log" 2>&1
   fi
 fi
-mkdir -p "$TOOLS"
-javac -d "$TOOLS" bench/LoadTool.java bench/Plot.java bench/JfrTop.java 2>"$R/logs/javac.log"
+TOOLS="$ROOT/target/bench-tools"
+if [[ ! -f "$TOOLS/LoadTool.class" || -n "$(find bench -maxdepth 1 -name '*.java' -newer "$TOOLS/LoadTool.class")" ]]; then
+  mkdir -p "$TOOLS"
+  javac -d "$TOOLS" bench/LoadTool.java bench/Plot.java bench/JfrTop.java 2>"$R/logs/javac.log"
+fi
 
 {
   echo "date: $(date -Is)"
@@ -255,34 +257,58 @@ javac -d "$TOOLS" bench/LoadTool.java bench/Plot.java bench/JfrTop.java 2>"$R/lo
 
 # ---------------------------------------------------------------- configs
 
-gw_config() { # file upstream-name mode maxSize minIdle [demo|everything]
-  local file=$1 name=$2 mode=$3 max=$4 min=$5 server=$6 cmd cwd
+# one upstream entry: name mode maxSize minIdle demo|everything
+upstream_json() {
+  local name=$1 mode=$2 max=$3 min=$4 server=$5
   if [[ "$server" == demo ]]; then
-    cmd='["${java}", "-XX:TieredStopAtLevel=1", "-cp", "${webapp.classpath}", "dev.shadowcat.demo.DemoMcpServer"]'
-    cwd=""
+    printf '    "%s": { "command": ["${java}", "-XX:TieredStopAtLevel=1", "-cp", "${webapp.classpath}", "dev.shadowcat.demo.DemoMcpServer"],\n' "$name"
   else
-    cmd="[\"node\", \"$EVERYTHING\", \"stdio\"]"
-    cwd="\"cwd\": \"$NODE_DIR\","
+    printf '    "%s": { "command": ["node", "%s", "stdio"], "cwd": "%s",\n' "$name" "$EVERYTHING" "$NODE_DIR"
   fi
-  cat > "$file" <<EOF
-{
-  "\$comment": "bench/run-all.sh: $name",
-  "server": { "maxSessions": $((IDLE_SESSIONS + 1000)) },
-  "upstreams": {
-    "$name": {
-      "command": $cmd,
-      $cwd
-      "mode": "$mode",
-      "pool": { "maxSize": $max, "minIdle": $min }
-    }
-  }
+  printf '      "mode": "%s", "pool": { "maxSize": %s, "minIdle": %s } }' "$mode" "$max" "$min"
 }
-EOF
+# gw_config FILE "name mode max min server" ...
+gw_config() {
+  local file=$1 first=1 spec; shift
+  {
+    printf '{\n  "$comment": "bench/run-all.sh",\n  "server": { "maxSessions": %s },\n  "upstreams": {\n' $((IDLE_SESSIONS + 1000))
+    for spec in "$@"; do
+      [[ $first == 1 ]] || printf ',\n'
+      first=0
+      # shellcheck disable=SC2086
+      upstream_json $spec
+    done
+    printf '\n  }\n}\n'
+  } > "$file"
 }
-gw_config "$R/configs/gw-everything-dedicated.json" everything dedicated 64 1 everything
-gw_config "$R/configs/gw-everything-shared2.json" everything shared 2 2 everything
-gw_config "$R/configs/gw-demo-shared.json" demo shared 2 2 demo
-gw_config "$R/configs/gw-everything-warm-init.json" everything dedicated 64 "$WARM_MIN_IDLE" everything
+UP_DEDICATED="everything-dedicated dedicated 64 1 everything"
+UP_SHARED2="everything-shared2 shared 2 2 everything"
+UP_DEMO="demo shared 2 2 demo"
+UP_WARM="everything-warm dedicated 64 $WARM_MIN_IDLE everything"
+gw_config "$R/configs/gw-everything-dedicated.json" "$UP_DEDICATED"
+gw_config "$R/configs/gw-everything-shared2.json" "$UP_SHARED2"
+gw_config "$R/configs/gw-demo-shared.json" "$UP_DEMO"
+gw_config "$R/configs/gw-everything-warm-init.json" "$UP_WARM"
+gw_config "$R/configs/gw-all.json" "$UP_DEDICATED" "$UP_SHARED2" "$UP_DEMO" "$UP_WARM"
+
+# A gateway for one target: its own process on its own port (full runs), or, with SMOKE=1, one shared
+# gateway with every upstream (saves three JVM starts). Sets GW_PID and P.
+COMBINED_PID=""
+gateway() { # name port config
+  if [[ "$SMOKE" == 1 ]]; then
+    P=$((BASE_PORT + 8))
+    if [[ -z "$COMBINED_PID" ]]; then
+      log "smoke: one gateway with every upstream on :$P"
+      start_gateway gw-all "$P" "$R/configs/gw-all.json"
+      COMBINED_PID=$GW_PID
+    fi
+    GW_PID=$COMBINED_PID
+  else
+    P=$2
+    start_gateway "$1" "$P" "$3"
+  fi
+}
+gateway_done() { [[ "$SMOKE" == 1 ]] || stop "$GW_PID"; }
 
 # ---------------------------------------------------------------- (a) server-everything, Streamable HTTP
 
@@ -317,27 +343,27 @@ fi
 # ---------------------------------------------------------------- (b) gateway -> server-everything stdio, dedicated
 
 if wanted gw-everything-dedicated; then
-  P=$((BASE_PORT + 2))
-  log "(b) gateway -> server-everything (stdio, dedicated) on :$P"
-  start_gateway gw-everything-dedicated "$P" "$R/configs/gw-everything-dedicated.json"
-  wait_pool "$P" everything 1
-  series gw-everything-dedicated "http://127.0.0.1:$P/mcp/everything" calls "$GW_PID" wait_pool "$P" everything 1 60
+  log "(b) gateway -> server-everything (stdio, dedicated)"
+  gateway gw-everything-dedicated $((BASE_PORT + 2)) "$R/configs/gw-everything-dedicated.json"
+  wait_pool "$P" everything-dedicated 1
+  series gw-everything-dedicated "http://127.0.0.1:$P/mcp/everything-dedicated" calls "$GW_PID" \
+    wait_pool "$P" everything-dedicated 1 60
   if [[ "$PROFILE" == 1 ]]; then
-    wait_pool "$P" everything 1 60
-    jfr_profile gw-everything-dedicated "$GW_PID" "http://127.0.0.1:$P/mcp/everything" calls 32
+    wait_pool "$P" everything-dedicated 1 60
+    jfr_profile gw-everything-dedicated "$GW_PID" "http://127.0.0.1:$P/mcp/everything-dedicated" calls 32
   fi
-  stop "$GW_PID"
+  gateway_done
 fi
 
 # ---------------------------------------------------------------- (c) gateway -> server-everything stdio, shared (pool 2)
 
 if wanted gw-everything-shared2; then
-  P=$((BASE_PORT + 3))
-  log "(c) gateway -> server-everything (stdio, shared, pool maxSize 2) on :$P"
-  start_gateway gw-everything-shared2 "$P" "$R/configs/gw-everything-shared2.json"
-  wait_pool "$P" everything 2
-  series gw-everything-shared2 "http://127.0.0.1:$P/mcp/everything" calls "$GW_PID" wait_pool "$P" everything 2 60
-  stop "$GW_PID"
+  log "(c) gateway -> server-everything (stdio, shared, pool maxSize 2)"
+  gateway gw-everything-shared2 $((BASE_PORT + 3)) "$R/configs/gw-everything-shared2.json"
+  wait_pool "$P" everything-shared2 2
+  series gw-everything-shared2 "http://127.0.0.1:$P/mcp/everything-shared2" calls "$GW_PID" \
+    wait_pool "$P" everything-shared2 2 60
+  gateway_done
 fi
 
 # ---------------------------------------------------------------- (e) Jetty echo floor vs gateway -> demo (shared)
@@ -356,9 +382,8 @@ if wanted jetty-echo-floor; then
 fi
 
 if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-idle; then
-  P=$((BASE_PORT + 5))
-  log "(e) gateway -> demo (stdio, shared, pool maxSize 2) on :$P"
-  start_gateway gw-demo-shared "$P" "$R/configs/gw-demo-shared.json"
+  log "(e) gateway -> demo (stdio, shared, pool maxSize 2)"
+  gateway gw-demo-shared $((BASE_PORT + 5)) "$R/configs/gw-demo-shared.json"
   wait_pool "$P" demo 2
   URL="http://127.0.0.1:$P/mcp/demo"
   if wanted gw-demo-shared; then series gw-demo-shared "$URL" calls "$GW_PID"; fi
@@ -378,30 +403,30 @@ if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-i
   if [[ "$PROFILE" == 1 ]]; then
     jfr_profile gw-demo-shared "$GW_PID" "$URL" calls 32
   fi
-  stop "$GW_PID"
+  gateway_done
 fi
 
 # ---------------------------------------------------------------- session initialize with a warm pool
 
 if wanted gw-everything-warm-init; then
-  P=$((BASE_PORT + 7))
-  log "initialize latency, warm dedicated pool (minIdle $WARM_MIN_IDLE) on :$P"
-  start_gateway gw-everything-warm-init "$P" "$R/configs/gw-everything-warm-init.json"
-  URL="http://127.0.0.1:$P/mcp/everything"
+  log "initialize latency, warm dedicated pool (minIdle $WARM_MIN_IDLE)"
+  gateway gw-everything-warm-init $((BASE_PORT + 7)) "$R/configs/gw-everything-warm-init.json"
+  URL="http://127.0.0.1:$P/mcp/everything-warm"
   for rep in $(seq 1 "$REPEATS"); do
     for spec in "1 $INIT_SEQ" "$INIT_BURST 1"; do
       read -r c n <<<"$spec"
-      wait_pool "$P" everything "$WARM_MIN_IDLE" 180
+      wait_pool "$P" everything-warm "$WARM_MIN_IDLE" 180
       echo "$(date +%T) warm-init C=$c $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/uptime.log"
       "$JAVA" -cp "$TOOLS" LoadTool --label gw-everything-warm-init --mode sessions --concurrency "$c" --calls "$n" \
-        --duration-cap-seconds 60 --gateway-pid "$GW_PID" --url "$URL" --json-out "$R/results.jsonl" \
+        --duration-cap-seconds 60 --url "$URL" --json-out "$R/results.jsonl" \
         >"$R/logs/load-warm-init-c$c-$rep.txt" 2>&1 || log "warm-init run failed"
       { grep -E "initP50Ms|initP95Ms|errors " "$R/logs/load-warm-init-c$c-$rep.txt" | tr -s ' ' | tr '\n' ' ' \
           | sed "s/^/  warm init C=$c:/"; echo; } >&2 || true
     done
   done
-  stop "$GW_PID"
+  gateway_done
 fi
+[[ -z "$COMBINED_PID" ]] || stop "$COMBINED_PID"
 
 # ---------------------------------------------------------------- report
 

@@ -140,6 +140,11 @@ public class Gateway {
         return upstreams.get(name);
     }
 
+    /** The housekeeper, for components that need a timer. */
+    public java.util.concurrent.ScheduledExecutorService scheduler() {
+        return housekeeper;
+    }
+
     public GatewayThreads threads() {
         return threads;
     }

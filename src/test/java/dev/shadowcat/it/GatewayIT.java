@@ -330,6 +330,34 @@ class GatewayIT {
         assertTrue(health.contains("\"status\":\"ok\""), health);
     }
 
+    @Test
+    @Order(32)
+    void legacyFrontDoor_twoConcurrentOldClients_areIsolated(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        for (String up : List.of("demo", "sharedpool")) {
+            Node.Result r = Node.run("legacy-client.mjs", "--url", URI.create(base.toString()).resolve("sse/" + up).toString(),
+                    "--concurrent", "3");
+            assertEquals(0, r.exit(), up + ": " + r);
+        }
+    }
+
+    @Test
+    @Order(33)
+    void legacyFrontDoor_sendsTheEndpointFirst_andRefusesUnknownKeys(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        HttpResponse<InputStream> sse = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "sse/demo"))
+                .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, sse.statusCode());
+        BufferedReader in = RawMcp.reader(sse);
+        assertEquals("event: endpoint", in.readLine());
+        String data = in.readLine();
+        assertTrue(data.matches("data: /messages\\?sessionId=[A-Za-z0-9_-]{43}"), data);
+        sse.body().close();
+        HttpResponse<String> unknown = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "messages?sessionId=nope"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(RawMcp.initializeBody("2024-11-05"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, unknown.statusCode(), unknown.body());
+    }
+
     // ---- one test per bad input: each gets a clear status and message, and the session still works after ----
 
     private static void assertRefused(HttpResponse<String> r, int status, String messagePart) {

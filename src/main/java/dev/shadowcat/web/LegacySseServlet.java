@@ -1,0 +1,240 @@
+package dev.shadowcat.web;
+
+import dev.shadowcat.gateway.Gateway;
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.protocol.ProtocolException;
+import dev.shadowcat.session.ResponseSink;
+import dev.shadowcat.session.Session;
+import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.stream.AsyncWriter;
+import dev.shadowcat.upstream.Upstream;
+
+import jakarta.inject.Inject;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.annotation.WebServlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The legacy HTTP+SSE front door (protocol 2024-11-05) for old clients: {@code GET /sse[/{upstream}]} opens an
+ * event stream whose first event, {@code endpoint}, names the URL to POST messages to
+ * ({@code /messages?sessionId=…}); every answer travels on that stream.
+ *
+ * <p>Behind the door it is the same session machinery as {@code /mcp}: one {@link Session} per stream, the
+ * same upstream bindings, the same isolation. The URL's session key is a credential: it is 256 random bits and
+ * is never logged. The transport has no resumption, so a closed stream ends its session.
+ */
+@WebServlet(name = "legacy-sse", urlPatterns = {"/sse", "/sse/*", "/messages"}, asyncSupported = true)
+public class LegacySseServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = Logger.getLogger(LegacySseServlet.class.getName());
+    private static final long INITIALIZE_WITHIN_MS = 30_000;
+
+    @Inject
+    transient Gateway gateway;
+
+    private final transient SecureRandom random = new SecureRandom();
+    private final transient Map<String, Connection> connections = new ConcurrentHashMap<>();
+
+    /** One open legacy event stream and, once initialized, its session. */
+    private final class Connection implements ResponseSink {
+        final String key;
+        final Upstream upstream;
+        final AsyncWriter writer;
+        volatile Session session;
+
+        Connection(String key, Upstream upstream, AsyncWriter writer) {
+            this.key = key;
+            this.upstream = upstream;
+            this.writer = writer;
+        }
+
+        @Override
+        public void message(byte[] json) {
+            Session s = session;
+            if (s != null) {
+                s.standalone().send(json);
+            }
+        }
+
+        @Override
+        public void response(byte[] json) {
+            message(json);
+        }
+
+        @Override
+        public void cancelled() {
+        }
+
+        @Override
+        public void sessionLost(byte[] json) {
+            message(json);
+            writer.complete();
+        }
+
+        void ended() {
+            connections.remove(key, this);
+            Session s = session;
+            if (s != null) {
+                gateway.sessions().close(s, "the legacy event stream closed");
+            }
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        boolean messages = "/messages".equals(req.getServletPath());
+        if (messages && "POST".equals(req.getMethod())) {
+            post(req, resp);
+        } else if (!messages && "GET".equals(req.getMethod())) {
+            get(req, resp);
+        } else {
+            resp.setHeader("Allow", messages ? "POST" : "GET");
+            HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST, "Method Not Allowed: the legacy transport takes GET "
+                    + req.getContextPath() + "/sse and POST " + req.getContextPath() + "/messages");
+        }
+    }
+
+    private void get(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String accept = req.getHeader("Accept");
+        if (accept != null && !Accept.allows(accept, "text/event-stream")) {
+            HttpErrors.send(resp, 406, ErrorCodes.INVALID_REQUEST, "Not Acceptable: GET /sse opens an event stream");
+            return;
+        }
+        String path = req.getPathInfo();
+        String name = path == null || path.equals("/") ? null : path.substring(1);
+        Upstream u = gateway.upstream(name);
+        if (u == null) {
+            HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: no upstream named '" + name + "'");
+            return;
+        }
+        if (connections.size() + gateway.sessions().size() >= gateway.config().server().maxSessions()) {
+            HttpErrors.send(resp, 503, ErrorCodes.UPSTREAM_UNAVAILABLE, "Service Unavailable: too many sessions");
+            return;
+        }
+        byte[] k = new byte[32];
+        random.nextBytes(k);
+        String key = Base64.getUrlEncoder().withoutPadding().encodeToString(k);
+        McpServlet.sseHeaders(resp);
+        AsyncContext async = req.startAsync();
+        async.setTimeout(0);
+        Connection[] holder = new Connection[1];
+        AsyncWriter w = AsyncWriter.start(async, gateway.config().server().sseQueueFrames(), x -> {
+            if (holder[0] != null) {
+                holder[0].ended();
+            }
+        });
+        Connection c = new Connection(key, u, w);
+        holder[0] = c;
+        connections.put(key, c);
+        if (!w.isOpen()) {
+            c.ended();
+            return;
+        }
+        String endpoint = req.getContextPath() + "/messages?sessionId=" + key;
+        w.send(("event: endpoint\ndata: " + endpoint + "\n\n").getBytes(StandardCharsets.UTF_8));
+        try {
+            gateway.scheduler().schedule(() -> {
+                if (c.session == null && connections.remove(key, c)) {
+                    c.writer.complete(); // never initialized: do not hold the stream forever
+                }
+            }, INITIALIZE_WITHIN_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            c.writer.complete();
+        }
+    }
+
+    private void post(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String key = req.getParameter("sessionId");
+        Connection c = key == null ? null : connections.get(key);
+        if (c == null) {
+            HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: unknown or closed legacy session");
+            return;
+        }
+        String ct = req.getContentType();
+        if (ct == null || !ct.toLowerCase(Locale.ROOT).split(";")[0].trim().equals("application/json")) {
+            HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST, "Unsupported Media Type: POST bodies must be application/json");
+            return;
+        }
+        int limit = gateway.config().server().maxBodyBytes();
+        if (req.getContentLengthLong() > limit) {
+            HttpErrors.send(resp, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
+            return;
+        }
+        AsyncContext async = req.startAsync();
+        async.setTimeout(0);
+        BodyReader.read(async, limit, body -> onMessage(async, c, body), err -> McpServlet.writeAsync(async,
+                err instanceof BodyReader.TooLarge ? 413 : 400,
+                Errors.response(null, ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
+    }
+
+    private void onMessage(AsyncContext async, Connection c, byte[] body) {
+        Message m;
+        try {
+            m = Message.parse(body);
+        } catch (ProtocolException e) {
+            McpServlet.writeAsync(async, 400, Errors.response(null, e.code(), e.getMessage(), null));
+            return;
+        }
+        Session s = c.session;
+        try {
+            if (m.isRequest() && "initialize".equals(m.method())) {
+                if (s != null) {
+                    McpServlet.writeAsync(async, 400, Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
+                            "this session is already initialized", null));
+                    return;
+                }
+                Session created = gateway.sessions().create(c.upstream, m);
+                c.session = created;
+                created.standalone().attach(c.writer, Long.MAX_VALUE); // live only: no replay, no priming
+                McpServlet.writeAsync(async, 202, null);
+                created.open(m, c);
+                return;
+            }
+            if (s == null) {
+                McpServlet.writeAsync(async, 400, Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
+                        "send initialize first", null));
+                return;
+            }
+            s.touch();
+            McpServlet.writeAsync(async, 202, null);
+            if (m.isRequest()) {
+                if (!s.request(m, c)) {
+                    c.response(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
+                            "a request with id " + m.idJson() + " is already in flight in this session", null));
+                }
+            } else if (m.isNotification()) {
+                s.notification(m);
+            } else {
+                s.response(m);
+            }
+        } catch (SessionRegistry.RefusedException e) {
+            McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "legacy message failed", e);
+            McpServlet.writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error: " + e, null));
+        }
+    }
+
+    @Override
+    public void destroy() {
+        for (Connection c : connections.values()) {
+            c.writer.complete();
+        }
+        connections.clear();
+    }
+}
