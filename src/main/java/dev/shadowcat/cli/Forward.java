@@ -1,0 +1,289 @@
+package dev.shadowcat.cli;
+
+import dev.shadowcat.config.HttpUpstreamConfig;
+import dev.shadowcat.gateway.GatewayThreads;
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.protocol.ProtocolException;
+import dev.shadowcat.upstream.ClientSession;
+import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.UpstreamBinding;
+import dev.shadowcat.upstream.UpstreamPeer;
+import dev.shadowcat.upstream.http.HttpUpstream;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Forward mode: speaks MCP over stdio to a local client (a desktop app that only launches stdio servers) and
+ * forwards everything to a remote MCP server over Streamable HTTP, falling back to legacy HTTP+SSE.
+ *
+ * <p>Credentials come from the environment or a file, never from the command line (which other users of the
+ * machine can read). stdout carries only MCP messages; diagnostics go to stderr. The process exits when stdin
+ * closes, after ending the remote session.
+ */
+public final class Forward implements ClientSession {
+    private static final String USAGE = """
+            usage: shadowcat forward --url URL [--transport auto|streamable-http|sse]
+                                     [--bearer-env VAR | --bearer-file PATH]
+                                     [--header-env Name=VAR]... [--header-file Name=PATH]...
+                                     [--timeout-seconds N]
+            Speaks MCP over stdio and forwards to the MCP server at URL.""";
+
+    private final PrintStream log = System.err;
+    private final OutputStream out;
+    private final Object writeLock = new Object();
+    private final Map<String, UpstreamPeer> serverRequests = new ConcurrentHashMap<>();
+    private final Map<String, Exchange> inFlight = new ConcurrentHashMap<>();
+    private final AtomicBoolean lost = new AtomicBoolean();
+    private volatile String version = "2025-11-25";
+
+    private Forward(OutputStream out) {
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args, System.in, System.out));
+    }
+
+    /** Runs until stdin closes; returns the exit code. */
+    static int run(String[] args, java.io.InputStream stdin, PrintStream stdout) throws Exception {
+        HttpUpstreamConfig cfg;
+        try {
+            cfg = parse(args, System::getenv);
+        } catch (IllegalArgumentException e) {
+            System.err.println("shadowcat forward: " + e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        }
+        System.setOut(new PrintStream(System.err, true, StandardCharsets.UTF_8)); // nothing else may write to stdout
+        GatewayThreads threads = new GatewayThreads();
+        ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
+        HttpUpstream up = new HttpUpstream(cfg, threads.named("http-forward"), hk, System::nanoTime);
+        Forward f = new Forward(stdout);
+        int code;
+        try {
+            code = f.pump(up, stdin);
+        } finally {
+            up.shutdown();
+            up.awaitStopped(2000);
+            hk.shutdownNow();
+        }
+        return code;
+    }
+
+    static HttpUpstreamConfig parse(String[] args, java.util.function.Function<String, String> env) {
+        String url = null;
+        HttpUpstreamConfig.Transport transport = HttpUpstreamConfig.Transport.AUTO;
+        Map<String, String> headers = new LinkedHashMap<>();
+        int timeout = 30;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("missing value for " + a);
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--url" -> url = v;
+                case "--transport" -> transport = switch (v) {
+                    case "auto" -> HttpUpstreamConfig.Transport.AUTO;
+                    case "streamable-http" -> HttpUpstreamConfig.Transport.STREAMABLE_HTTP;
+                    case "sse" -> HttpUpstreamConfig.Transport.SSE;
+                    default -> throw new IllegalArgumentException("--transport must be auto, streamable-http or sse");
+                };
+                case "--bearer-env" -> headers.put("Authorization", "Bearer " + fromEnv(env, v));
+                case "--bearer-file" -> headers.put("Authorization", "Bearer " + fromFile(v));
+                case "--header-env" -> headers.put(name(v), fromEnv(env, v.substring(v.indexOf('=') + 1)));
+                case "--header-file" -> headers.put(name(v), fromFile(v.substring(v.indexOf('=') + 1)));
+                case "--timeout-seconds" -> timeout = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (url == null) {
+            throw new IllegalArgumentException("--url is required");
+        }
+        URI uri = URI.create(url);
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+            throw new IllegalArgumentException("--url must be an http:// or https:// URL");
+        }
+        return new HttpUpstreamConfig("forward", uri, transport, Map.copyOf(headers), Duration.ofSeconds(10),
+                Duration.ofSeconds(timeout), Duration.ofMinutes(5), false, 5, Duration.ofSeconds(10), Duration.ZERO,
+                Duration.ofMinutes(5));
+    }
+
+    private static String name(String spec) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("expected Name=VALUE-SOURCE, got " + spec);
+        }
+        return spec.substring(0, eq);
+    }
+
+    private static String fromEnv(java.util.function.Function<String, String> env, String var) {
+        String v = env.apply(var);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException("environment variable " + var + " is not set");
+        }
+        return v;
+    }
+
+    private static String fromFile(String path) {
+        try {
+            return Files.readString(Path.of(path), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + path + ": " + e.getMessage());
+        }
+    }
+
+    private int pump(HttpUpstream up, java.io.InputStream stdin) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+        UpstreamBinding binding = null;
+        String line;
+        while ((line = in.readLine()) != null && !lost.get()) {
+            if (line.isBlank()) {
+                continue;
+            }
+            Message m;
+            try {
+                m = Message.parse(line.getBytes(StandardCharsets.UTF_8));
+            } catch (ProtocolException e) {
+                write(Errors.response(null, e.code(), e.getMessage(), null));
+                continue;
+            }
+            if (m.isRequest() && "initialize".equals(m.method())) {
+                if (binding != null) {
+                    write(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST, "already initialized", null));
+                    continue;
+                }
+                binding = up.open(this, m, exchange(m));
+                continue;
+            }
+            if (binding == null) {
+                if (m.isRequest()) {
+                    write(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST, "send initialize first", null));
+                }
+                continue;
+            }
+            switch (m.kind()) {
+                case REQUEST -> binding.request(m, exchange(m));
+                case NOTIFICATION -> {
+                    if ("notifications/cancelled".equals(m.method())) {
+                        long span = m.paramsPath("requestId");
+                        Exchange ex = span < 0 ? null : inFlight.get(m.textAt(span));
+                        if (ex != null) {
+                            binding.cancel(ex, "cancelled by the client");
+                        }
+                    } else {
+                        binding.notify(m);
+                    }
+                }
+                case RESPONSE -> {
+                    UpstreamPeer peer = serverRequests.remove(m.idJson());
+                    if (peer != null) {
+                        peer.answer(m.idJson(), m);
+                    }
+                }
+                default -> throw new IllegalStateException("bad kind " + m.kind());
+            }
+        }
+        if (binding != null) {
+            binding.close(); // ends the remote session (DELETE)
+            try {
+                TimeUnit.MILLISECONDS.sleep(200); // let the DELETE leave; bounded
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return lost.get() ? 1 : 0;
+    }
+
+    private Exchange exchange(Message request) {
+        Forward self = this;
+        Exchange ex = new Exchange() {
+            @Override
+            public ClientSession session() {
+                return self;
+            }
+
+            @Override
+            public void onMessage(byte[] message) {
+                write(message);
+            }
+
+            @Override
+            public void onEnd(byte[] response, Outcome outcome) {
+                inFlight.remove(request.idJson(), this);
+                if ("initialize".equals(request.method()) && response != null) {
+                    String v = Message.trusted(response).string("result", "protocolVersion");
+                    if (v != null) {
+                        version = v;
+                    }
+                }
+                if (response != null) {
+                    write(response);
+                }
+            }
+        };
+        inFlight.put(request.idJson(), ex);
+        return ex;
+    }
+
+    private void write(byte[] message) {
+        synchronized (writeLock) {
+            try {
+                out.write(message);
+                out.write('\n');
+                out.flush();
+            } catch (IOException e) {
+                log.println("shadowcat forward: stdout closed: " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public String handle() {
+        return "forward";
+    }
+
+    @Override
+    public String protocolVersion() {
+        return version;
+    }
+
+    @Override
+    public void onUpstreamEvent(byte[] message) {
+        write(message);
+    }
+
+    @Override
+    public void onUpstreamNotification(byte[] message, Exchange related) {
+        write(message);
+    }
+
+    @Override
+    public void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related) {
+        serverRequests.put(request.idJson(), from);
+        write(request.bytes());
+    }
+
+    @Override
+    public void onUpstreamLost(String reason) {
+        log.println("shadowcat forward: the remote session ended: " + reason);
+        lost.set(true);
+    }
+}
