@@ -239,7 +239,7 @@ public final class Plot {
         double step = niceStep(ymax / 6);
         ymax = Math.ceil(ymax / step) * step;
 
-        int w = 1200, h = 640, left = 80, right = 30, top = 60, bottom = 130;
+        int w = 1200, h = 640, left = 80, right = 90, top = 60, bottom = 130;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -258,7 +258,7 @@ public final class Plot {
             g.setColor(new Color(0xE0E0E0));
             g.drawLine(left, py, left + pw, py);
             g.setColor(Color.DARK_GRAY);
-            String t = fmt(y);
+            String t = step >= 1 ? String.format(Locale.ROOT, "%.0f", y) : fmt(y);
             g.drawString(t, left - 8 - fm.stringWidth(t), py + 4);
         }
         g.setColor(Color.BLACK);
@@ -298,9 +298,9 @@ public final class Plot {
             int tx = left + gi * gw + gw / 2;
             // rotate long labels a little
             Graphics2D g2 = (Graphics2D) g.create();
-            g2.translate(tx, top + ph + 14);
-            g2.rotate(Math.toRadians(20));
-            g2.drawString(name, -10, 0);
+            g2.translate(tx - gw / 3, top + ph + 16);
+            g2.rotate(Math.toRadians(18));
+            g2.drawString(name, 0, 0);
             g2.dispose();
         }
         int lx = left + 10;

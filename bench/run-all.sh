@@ -2,7 +2,7 @@
 # End-to-end MCP benchmarks on this machine, in one go (see docs/benchmarks.md).
 #
 #   bench/run-all.sh              # full: C = 1 8 32, 3 runs each (about 15-25 minutes on 2 cores)
-#   SMOKE=1 bench/run-all.sh      # tiny sizes, one run, C = 1 4 (under a minute once built; for CI)
+#   SMOKE=1 bench/run-all.sh      # tiny sizes, one run, C = 2, one gateway (under a minute once built; for CI)
 #
 # Targets, each started on its own 127.0.0.1 port, measured with bench/LoadTool.java (same tools/call echo
 # payload everywhere), then stopped:
@@ -27,16 +27,18 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [[ "$SMOKE" == 1 ]]; then
   REPEATS="${REPEATS:-1}"
-  CONCURRENCY="${CONCURRENCY:-1 4}"
+  CONCURRENCY="${CONCURRENCY:-2}"
   IDLE_SESSIONS="${IDLE_SESSIONS:-200}"
   WARM_MIN_IDLE=2; INIT_SEQ=2; INIT_BURST=2
   CAP=20; STOP_GRACE=3
+  CLIENT_OPTS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC) # start fast; sizes are too small to measure anyway
 else
   REPEATS="${REPEATS:-3}"
   CONCURRENCY="${CONCURRENCY:-1 8 32}"
   IDLE_SESSIONS="${IDLE_SESSIONS:-10000}"
   WARM_MIN_IDLE=34; INIT_SEQ=20; INIT_BURST=32
   CAP=90; STOP_GRACE=10
+  CLIENT_OPTS=()
 fi
 PROFILE="${PROFILE:-0}"
 BASE_PORT="${BASE_PORT:-18100}"
@@ -170,7 +172,7 @@ load() {
   local sz calls warm
   sz="$(sizes "$c")"; calls=${sz% *}; warm=${sz#* }
   echo "$(date +%T) $label $mode C=$c $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/uptime.log"
-  "$JAVA" -cp "$TOOLS" LoadTool --label "$label" --mode "$mode" --concurrency "$c" --calls "$calls" --warmup "$warm" \
+  "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label "$label" --mode "$mode" --concurrency "$c" --calls "$calls" --warmup "$warm" \
     --duration-cap-seconds "$CAP" --json-out "$R/results.jsonl" "$@" >"$R/logs/load-$label-$mode-c$c-$(date +%H%M%S).txt" 2>&1 \
     || log "LoadTool failed for $label C=$c"
   { tail -n +2 "$(ls -t "$R"/logs/load-"$label"-"$mode"-c"$c"-*.txt | head -1)" \
@@ -195,7 +197,7 @@ jfr_profile() { # name pid url mode C
   local name=$1 pid=$2 url=$3 mode=$4 c=$5 f="$R/profile-$1.jfr"
   log "JFR profile of $name (C=$c, $mode)"
   jcmd "$pid" JFR.start name=bench settings=profile duration=30s filename="$f" >"$R/logs/jfr-$name.txt" 2>&1 || return 0
-  "$JAVA" -cp "$TOOLS" LoadTool --label "$name-profiled" --mode "$mode" --concurrency "$c" --calls 100000 --warmup 50 \
+  "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label "$name-profiled" --mode "$mode" --concurrency "$c" --calls 100000 --warmup 50 \
     --duration-cap-seconds 25 --url "$url" >"$R/logs/load-$name-profiled.txt" 2>&1 || true
   for _ in $(seq 1 100); do [[ -s "$f" ]] && break; sleep 0.5; done
   sleep 2
@@ -248,7 +250,7 @@ fi
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -2 | tr '\n' ' ')"
   echo "node: $(node --version)"
-  echo "maven: $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
+  [[ "$SMOKE" == 1 ]] || echo "maven: $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
   echo "server-everything: $(node -p "require('$NODE_DIR/node_modules/@modelcontextprotocol/server-everything/package.json').version")"
   echo "supergateway: $(node -p "require('$ROOT/bench/node_modules/supergateway/package.json').version" 2>/dev/null || echo missing)"
   echo "uptime at start: $(uptime)"
@@ -393,7 +395,7 @@ if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-i
     for rep in $(seq 1 "$REPEATS"); do
       log "idle-session heap: $IDLE_SESSIONS sessions (run $rep)"
       echo "$(date +%T) idle $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/uptime.log"
-      "$JAVA" -cp "$TOOLS" LoadTool --label gw-demo-shared-idle --mode sessions --concurrency 8 \
+      "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label gw-demo-shared-idle --mode sessions --concurrency 8 \
         --calls $(( (IDLE_SESSIONS + 7) / 8 )) --duration-cap-seconds 180 --gateway-pid "$GW_PID" --url "$URL" \
         --json-out "$R/results.jsonl" >"$R/logs/load-gw-demo-shared-idle-$rep.txt" 2>&1 || log "idle run failed"
       { grep -E "sessionsOpened|heapBytesPerSession|notifyErrors" "$R/logs/load-gw-demo-shared-idle-$rep.txt" \
@@ -417,7 +419,7 @@ if wanted gw-everything-warm-init; then
       read -r c n <<<"$spec"
       wait_pool "$P" everything-warm "$WARM_MIN_IDLE" 180
       echo "$(date +%T) warm-init C=$c $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/uptime.log"
-      "$JAVA" -cp "$TOOLS" LoadTool --label gw-everything-warm-init --mode sessions --concurrency "$c" --calls "$n" \
+      "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label gw-everything-warm-init --mode sessions --concurrency "$c" --calls "$n" \
         --duration-cap-seconds 60 --url "$URL" --json-out "$R/results.jsonl" \
         >"$R/logs/load-warm-init-c$c-$rep.txt" 2>&1 || log "warm-init run failed"
       { grep -E "initP50Ms|initP95Ms|errors " "$R/logs/load-warm-init-c$c-$rep.txt" | tr -s ' ' | tr '\n' ' ' \

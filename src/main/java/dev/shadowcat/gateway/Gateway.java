@@ -51,6 +51,8 @@ public class Gateway {
     private volatile Map<String, Upstream> upstreams = Map.of();
     private volatile ScheduledThreadPoolExecutor housekeeper;
     private volatile boolean stopped;
+    private final java.util.concurrent.ConcurrentHashMap<String, dev.shadowcat.session.StatelessBridge> bridges =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Loads the configuration and starts the upstream pools. Called once. */
     public synchronized void start(String contextConfigPath, Map<String, String> vars) {
@@ -76,7 +78,10 @@ public class Gateway {
         this.sessions = reg;
         this.housekeeper = hk;
         long keepAlive = cfg.server().keepAlive().toMillis();
-        hk.scheduleWithFixedDelay(guard("keep-alive", reg::keepAlive), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
+        hk.scheduleWithFixedDelay(guard("keep-alive", () -> {
+            reg.keepAlive();
+            bridges.values().forEach(dev.shadowcat.session.StatelessBridge::keepAlive);
+        }), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
         hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
         hk.scheduleWithFixedDelay(guard("pool maintenance", () -> ups.values().forEach(Upstream::maintain)),
                 0, 1, TimeUnit.SECONDS);
@@ -145,6 +150,11 @@ public class Gateway {
         return housekeeper;
     }
 
+    /** The bridge that serves 2026-07-28 (stateless) clients from this upstream. */
+    public dev.shadowcat.session.StatelessBridge bridge(Upstream u) {
+        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u));
+    }
+
     public GatewayThreads threads() {
         return threads;
     }
@@ -176,6 +186,7 @@ public class Gateway {
                     + config.server().shutdownTimeout().toMillis() + " ms; ending them");
         }
         reg.closeAll("the gateway is shutting down");
+        bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
         List<CompletableFuture<Void>> exits = new ArrayList<>();
         for (Upstream u : upstreams.values()) {
             exits.add(u.shutdown());

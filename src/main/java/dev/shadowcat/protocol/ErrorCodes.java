@@ -12,6 +12,13 @@ public final class ErrorCodes {
     /** The upstream cannot take the request now (pool exhausted, process died, gateway stopping). */
     public static final int UPSTREAM_UNAVAILABLE = -32002;
 
+    /** 2026-07-28: an HTTP header does not match the body, or a required one is missing. */
+    public static final int HEADER_MISMATCH = -32020;
+    /** 2026-07-28: the request needs a client capability it did not declare. */
+    public static final int MISSING_CLIENT_CAPABILITY = -32021;
+    /** 2026-07-28: the requested protocol version is not supported. */
+    public static final int UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
     private ErrorCodes() {
     }
 }

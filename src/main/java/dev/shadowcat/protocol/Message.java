@@ -234,6 +234,26 @@ public final class Message {
         return Splice.apply(raw, start, end, idSpan, newIdJson, otherSpan, otherJson);
     }
 
+    /**
+     * A copy with {@code members} (JSON text like {@code "a":1,"b":2}) added at the front of the {@code result}
+     * object, or this message's bytes unchanged when it has no object result.
+     */
+    public byte[] withResultMembers(String members) {
+        long span = path("result");
+        if (span < 0 || raw[JsonScan.start(span)] != '{') {
+            return bytes();
+        }
+        int open = JsonScan.start(span);
+        boolean empty = raw[JsonScan.skipWs(raw, open + 1, JsonScan.end(span))] == '}';
+        byte[] add = (members + (empty ? "" : ",")).getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[end - start + add.length];
+        int head = open + 1 - start;
+        System.arraycopy(raw, start, out, 0, head);
+        System.arraycopy(add, 0, out, head, add.length);
+        System.arraycopy(raw, open + 1, out, head + add.length, end - open - 1);
+        return out;
+    }
+
     /** A copy with only the span replaced. */
     public byte[] rewriteSpan(long span, String json) {
         return Splice.apply(raw, start, end, span, json, -1, null);

@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  * messages). The secret {@link #id()} is only ever compared, never logged; logs and the operations API use
  * {@link #handle()}.
  */
-public final class Session implements ClientSession {
+public final class Session implements ClientSession, dev.shadowcat.stream.StreamOwner {
     private static final Logger LOG = Logger.getLogger(Session.class.getName());
     static final int MAX_OUTGOING = 1000;
     static final int MAX_KEPT_STREAMS = 64;
@@ -124,6 +124,7 @@ public final class Session implements ClientSession {
     // ---- streams ----
 
     /** A new logical SSE stream, kept for resumption until delivered, the session ends, or it is evicted. */
+    @Override
     public EventStream newStream() {
         int n = nextStream.incrementAndGet();
         EventStream s = new EventStream(n, registry.settings().replayEvents(),
@@ -155,6 +156,7 @@ public final class Session implements ClientSession {
     }
 
     /** The POST stream has delivered everything; resumption is no longer needed. */
+    @Override
     public void streamDelivered(EventStream s) {
         if (s != standalone) {
             streams.remove(s.id(), s);

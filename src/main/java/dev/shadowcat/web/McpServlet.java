@@ -120,6 +120,19 @@ public class McpServlet extends HttpServlet {
                     "Unsupported Media Type: POST bodies must be application/json");
             return;
         }
+        if (StatelessEndpoint.claims(req)) {
+            Upstream u = upstream(req, resp);
+            if (u == null) {
+                return;
+            }
+            AsyncContext async = req.startAsync();
+            async.setTimeout(0);
+            int frames = gateway.config().server().sseQueueFrames();
+            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), body, frames),
+                    err -> writeAsync(async, err instanceof BodyReader.TooLarge ? 413 : 400, Errors.response(null,
+                            ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
+            return;
+        }
         if (!versionHeaderOk(req, resp)) {
             return;
         }
@@ -225,6 +238,11 @@ public class McpServlet extends HttpServlet {
     // ---- GET ----
 
     private void get(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (StatelessEndpoint.claims(req)) {
+            resp.setHeader("Allow", "POST");
+            HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST, StatelessEndpoint.GET_DELETE_REFUSAL);
+            return;
+        }
         if (!Accept.allows(req.getHeader("Accept"), "text/event-stream")) {
             HttpErrors.send(resp, 406, ErrorCodes.INVALID_REQUEST,
                     "Not Acceptable: GET opens an event stream and requires Accept: text/event-stream");
@@ -274,6 +292,11 @@ public class McpServlet extends HttpServlet {
     // ---- DELETE ----
 
     private void delete(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (StatelessEndpoint.claims(req)) {
+            resp.setHeader("Allow", "POST");
+            HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST, StatelessEndpoint.GET_DELETE_REFUSAL);
+            return;
+        }
         if (!versionHeaderOk(req, resp)) {
             return;
         }

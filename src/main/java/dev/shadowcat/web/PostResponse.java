@@ -2,7 +2,7 @@ package dev.shadowcat.web;
 
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.session.ResponseSink;
-import dev.shadowcat.session.Session;
+import dev.shadowcat.stream.StreamOwner;
 import dev.shadowcat.stream.AsyncWriter;
 import dev.shadowcat.stream.EventStream;
 
@@ -29,7 +29,8 @@ final class PostResponse implements ResponseSink, AsyncListener {
     private enum Mode { PENDING, JSON, SSE, GONE }
 
     private final AsyncContext async;
-    private final Session session;
+    private final StreamOwner session;
+    private volatile Runnable onClientGone;
     private final String initSessionId;
     private final int queueFrames;
     // guarded by this
@@ -42,7 +43,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
      * @param sse           start as an event stream at once (batches)
      * @param initSessionId the new session's id, sent as {@code Mcp-Session-Id} unless initialize fails
      */
-    PostResponse(AsyncContext async, Session session, int expected, boolean sse, String initSessionId, int queueFrames) {
+    PostResponse(AsyncContext async, StreamOwner session, int expected, boolean sse, String initSessionId, int queueFrames) {
         this.async = async;
         this.session = session;
         this.outstanding = expected;
@@ -164,7 +165,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
             if (initSessionId != null) {
                 resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
             }
-            Session sess = session;
+            StreamOwner sess = session;
             AsyncWriter w = AsyncWriter.start(async, queueFrames, x -> {
                 s.detach(x);
                 if (s.isCompleted()) {
@@ -187,11 +188,22 @@ final class PostResponse implements ResponseSink, AsyncListener {
 
     // ---- AsyncListener: only matters while nothing has been written yet ----
 
+    /** Runs when the client goes away before its response: for stateless requests that is a cancellation. */
+    void onClientGone(Runnable r) {
+        this.onClientGone = r;
+    }
+
     private void gone() {
+        boolean early;
         synchronized (this) {
+            early = outstanding > 0;
             if (mode == Mode.PENDING) {
                 mode = Mode.GONE;
             }
+        }
+        Runnable r = onClientGone;
+        if (early && r != null) {
+            r.run();
         }
     }
 

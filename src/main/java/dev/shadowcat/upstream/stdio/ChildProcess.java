@@ -107,6 +107,11 @@ public final class ChildProcess {
         return stdin.offer(message);
     }
 
+    /** True once the gateway began ending this process (so its exit is expected, not a fault). */
+    public boolean isTerminating() {
+        return terminating.get();
+    }
+
     public String stderrTail() {
         synchronized (stderrTail) {
             return stderrTail.toString();

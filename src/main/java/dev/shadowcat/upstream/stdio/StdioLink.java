@@ -185,11 +185,16 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             LOG.warning(() -> process.label() + " wrote a line that is not JSON-RPC (" + e.getMessage() + "); ignored");
             return;
         }
-        switch (m.kind()) {
-            case RESPONSE -> onResponse(m);
-            case NOTIFICATION -> onNotification(m);
-            case REQUEST -> onRequest(m);
-            default -> throw new IllegalStateException("bad kind " + m.kind());
+        try {
+            switch (m.kind()) {
+                case RESPONSE -> onResponse(m);
+                case NOTIFICATION -> onNotification(m);
+                case REQUEST -> onRequest(m);
+                default -> throw new IllegalStateException("bad kind " + m.kind());
+            }
+        } catch (RuntimeException e) {
+            // a fault in one session's handling must not take the child (and every other session on it) down
+            LOG.log(java.util.logging.Level.SEVERE, process.label() + ": handling " + m + " failed", e);
         }
     }
 

@@ -218,7 +218,11 @@ public final class StdioUpstream implements Upstream {
     }
 
     void onLinkLost(StdioLink link, String reason) {
-        LOG.warning(() -> link.process().label() + ": " + reason);
+        if (link.process().isTerminating()) {
+            LOG.fine(() -> link.process().label() + ": ended (" + reason + ")");
+        } else {
+            LOG.warning(() -> link.process().label() + ": " + reason);
+        }
         ClientSession s = link.owner;
         if (s != null) {
             s.onUpstreamLost(reason);

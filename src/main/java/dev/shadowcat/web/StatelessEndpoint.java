@@ -1,0 +1,181 @@
+package dev.shadowcat.web;
+
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.JsonScan;
+import dev.shadowcat.protocol.Message;
+import dev.shadowcat.protocol.ProtocolException;
+import dev.shadowcat.protocol.ProtocolVersions;
+import dev.shadowcat.session.StatelessBridge;
+import dev.shadowcat.stream.AsyncWriter;
+import dev.shadowcat.stream.EventStream;
+import dev.shadowcat.stream.StreamOwner;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The 2026-07-28 (stateless) side of {@code /mcp}: validates a request the way that revision requires, then hands
+ * it to the upstream's {@link StatelessBridge}. Checks, in order: the per-request {@code _meta} (-32602), the
+ * version (-32022), header against body (-32020), the method (404, -32601), {@code Mcp-Name} (-32020). Every
+ * refusal is HTTP 400 (404 for an unknown method) with a JSON-RPC error echoing the request id, which is how
+ * 2026 clients tell a modern server from an old one.
+ */
+final class StatelessEndpoint {
+    static final Set<String> METHODS = Set.of("server/discover", "completion/complete", "prompts/get", "prompts/list",
+            "resources/list", "resources/templates/list", "resources/read", "subscriptions/listen", "tools/call", "tools/list");
+    private static final String PV = "io.modelcontextprotocol/protocolVersion";
+    private static final String CAPS = "io.modelcontextprotocol/clientCapabilities";
+
+    private StatelessEndpoint() {
+    }
+
+    /** True for requests that belong here: a version header that is not a stateful revision, and no session. */
+    static boolean claims(HttpServletRequest req) {
+        String v = req.getHeader(McpServlet.VERSION_HEADER);
+        return v != null && !ProtocolVersions.isSupported(v) && req.getHeader(McpServlet.SESSION_HEADER) == null;
+    }
+
+    static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, byte[] body, int queueFrames) {
+        Message m;
+        try {
+            m = Message.parse(body);
+        } catch (ProtocolException e) {
+            McpServlet.writeAsync(async, 400, Errors.response(null, e.code(), e.getMessage(), null));
+            return;
+        }
+        if (m.isNotification()) {
+            McpServlet.writeAsync(async, 202, null); // no client notification means anything to a stateless server
+            return;
+        }
+        if (m.isResponse()) {
+            McpServlet.writeAsync(async, 400, Errors.response(null, ErrorCodes.INVALID_REQUEST,
+                    "Invalid Request: 2026-07-28 clients send no responses", null));
+            return;
+        }
+        String id = m.idJson();
+        String bodyVersion = m.paramString("_meta", PV);
+        if (bodyVersion == null || m.paramsPath("_meta", CAPS) < 0) {
+            McpServlet.writeAsync(async, 400, Errors.response(id, ErrorCodes.INVALID_PARAMS,
+                    "Invalid params: every request needs params._meta with " + PV + " and " + CAPS, null));
+            return;
+        }
+        String headerVersion = req.getHeader(McpServlet.VERSION_HEADER);
+        if (!ProtocolVersions.V2026_07_28.equals(headerVersion)) {
+            String supported = ProtocolVersions.ALL.stream().map(JsonScan::quote).collect(Collectors.joining(","));
+            McpServlet.writeAsync(async, 400, Errors.response(id, ErrorCodes.UNSUPPORTED_PROTOCOL_VERSION,
+                    "Unsupported protocol version", "{\"supported\":[" + supported + "],\"requested\":" + JsonScan.quote(headerVersion) + "}"));
+            return;
+        }
+        if (!headerVersion.equals(bodyVersion)) {
+            mismatch(async, id, "MCP-Protocol-Version header '" + headerVersion + "' does not match body value '" + bodyVersion + "'");
+            return;
+        }
+        String method = decode(req.getHeader("Mcp-Method"));
+        if (method == null || !method.equals(m.method())) {
+            mismatch(async, id, "Mcp-Method header " + (method == null ? "is missing" : "'" + method + "' does not match body value '" + m.method() + "'"));
+            return;
+        }
+        if (!METHODS.contains(m.method())) {
+            McpServlet.writeAsync(async, 404, Errors.response(id, ErrorCodes.METHOD_NOT_FOUND,
+                    "Method not found: " + m.method() + " (not a 2026-07-28 method)", null));
+            return;
+        }
+        String nameField = switch (m.method()) {
+            case "tools/call", "prompts/get" -> "name";
+            case "resources/read" -> "uri";
+            default -> null;
+        };
+        if (nameField != null) {
+            String header = decode(req.getHeader("Mcp-Name"));
+            String value = m.paramString(nameField);
+            if (header == null || !header.equals(value)) {
+                mismatch(async, id, "Mcp-Name header " + (header == null ? "is missing" : "'" + header + "' does not match body value '" + value + "'"));
+                return;
+            }
+        }
+        dispatch(async, bridge, m, queueFrames);
+    }
+
+    private static void dispatch(AsyncContext async, StatelessBridge bridge, Message m, int queueFrames) {
+        switch (m.method()) {
+            case "server/discover" -> {
+                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
+                bridge.discover(m, sink(r));
+            }
+            case "subscriptions/listen" -> listen(async, bridge, m, queueFrames);
+            default -> {
+                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
+                Runnable cancel = bridge.request(m, sink(r));
+                r.onClientGone(cancel); // 2026-07-28: closing the response stream cancels the request
+            }
+        }
+    }
+
+    private static StatelessBridge.Sink sink(PostResponse r) {
+        return new StatelessBridge.Sink() {
+            @Override
+            public void message(byte[] json) {
+                r.message(json);
+            }
+
+            @Override
+            public void response(byte[] json) {
+                r.response(json);
+            }
+        };
+    }
+
+    private static void listen(AsyncContext async, StatelessBridge bridge, Message m, int queueFrames) {
+        JsonObject filter;
+        long span = m.paramsPath("notifications");
+        try (var reader = Json.createReader(new StringReader(span < 0 ? "{}" : m.textAt(span)))) {
+            filter = reader.readObject();
+        } catch (RuntimeException e) {
+            McpServlet.writeAsync(async, 400, Errors.response(m.idJson(), ErrorCodes.INVALID_PARAMS,
+                    "Invalid params: params.notifications must be an object", null));
+            return;
+        }
+        HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+        McpServlet.sseHeaders(resp);
+        EventStream stream = new EventStream(0, 0, false, 0);
+        try {
+            AsyncWriter w = AsyncWriter.start(async, queueFrames, x -> bridge.unlisten(stream));
+            stream.attach(w, Long.MAX_VALUE);
+        } catch (java.io.IOException e) {
+            return;
+        }
+        bridge.listen(m, filter, stream);
+    }
+
+    private static void mismatch(AsyncContext async, String id, String what) {
+        McpServlet.writeAsync(async, 400, Errors.response(id, ErrorCodes.HEADER_MISMATCH, "Header mismatch: " + what, null));
+    }
+
+    /** Header values: surrounding white space is not part of the value; {@code =?base64?…?=} is decoded. */
+    static String decode(String header) {
+        if (header == null) {
+            return null;
+        }
+        String v = header.strip();
+        if (v.startsWith("=?base64?") && v.endsWith("?=") && v.length() >= 11) {
+            try {
+                return new String(Base64.getDecoder().decode(v.substring(9, v.length() - 2)), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return v;
+    }
+
+    static final String GET_DELETE_REFUSAL = "Method Not Allowed: 2026-07-28 has no standalone stream and no sessions; send POST";
+}
