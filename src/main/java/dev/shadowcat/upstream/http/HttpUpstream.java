@@ -154,7 +154,7 @@ public final class HttpUpstream implements Upstream {
     public UpstreamBinding open(ClientSession session, Message initialize, Exchange init) {
         if (shutdown.get()) {
             init.onEnd(error(initialize.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "is shutting down"), Exchange.Outcome.FAILED);
-            return ClosedBinding.INSTANCE;
+            return dev.shadowcat.upstream.RefusingBinding.INSTANCE;
         }
         sessionsOpened.incrementAndGet();
         SwitchingBinding b = new SwitchingBinding();
@@ -254,32 +254,16 @@ public final class HttpUpstream implements Upstream {
      * Wraps the client's initialize: if a Streamable HTTP probe is refused with 400/404/405 (and the transport
      * is "auto"), the same initialize is replayed over the legacy HTTP+SSE transport instead.
      */
-    final class DetectingExchange implements Exchange {
-        private final Exchange inner;
+    final class DetectingExchange extends dev.shadowcat.upstream.ForwardingExchange {
         private final SwitchingBinding binding;
         private final ClientSession session;
         private final Message initialize;
 
         DetectingExchange(Exchange inner, SwitchingBinding binding, ClientSession session, Message initialize) {
-            this.inner = inner;
+            super(inner);
             this.binding = binding;
             this.session = session;
             this.initialize = initialize;
-        }
-
-        @Override
-        public ClientSession session() {
-            return inner.session();
-        }
-
-        @Override
-        public Exchange origin() {
-            return inner.origin();
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-            inner.onMessage(message);
         }
 
         @Override
@@ -325,28 +309,6 @@ public final class HttpUpstream implements Upstream {
         public void close() {
             bindings.remove(this);
             delegate.close();
-        }
-    }
-
-    private enum ClosedBinding implements UpstreamBinding {
-        INSTANCE;
-
-        @Override
-        public void request(Message request, Exchange exchange) {
-            exchange.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
-                    "the gateway is shutting down", null), Exchange.Outcome.FAILED);
-        }
-
-        @Override
-        public void notify(Message notification) {
-        }
-
-        @Override
-        public void cancel(Exchange exchange, String reason) {
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

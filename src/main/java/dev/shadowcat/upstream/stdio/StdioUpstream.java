@@ -142,7 +142,7 @@ public final class StdioUpstream implements Upstream {
         if (shutdown.get()) {
             init.onEnd(Errors.response(initialize.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
                     "the gateway is shutting down", null), Exchange.Outcome.FAILED);
-            return Closed.INSTANCE;
+            return dev.shadowcat.upstream.RefusingBinding.INSTANCE;
         }
         sessionsOpened.incrementAndGet();
         if (config.mode() == SessionMode.DEDICATED) {
@@ -314,7 +314,7 @@ public final class StdioUpstream implements Upstream {
         public void cancel(Exchange exchange, String reason) {
             lease.thenAccept(l -> {
                 for (var e : inFlight.entrySet()) {
-                    if (((Tracked) e.getKey()).inner == exchange && e.getValue() > 0) {
+                    if (e.getKey().origin() == exchange.origin() && e.getValue() > 0) {
                         l.resource().cancel(e.getValue(), reason);
                     }
                 }
@@ -395,31 +395,15 @@ public final class StdioUpstream implements Upstream {
     }
 
     /** Ends the lease of a shared child together with the exchange it serves. */
-    private static final class LeasedExchange implements Exchange {
-        final Exchange inner;
+    private static final class LeasedExchange extends dev.shadowcat.upstream.ForwardingExchange {
         final Lease<StdioLink> lease;
         final Map<Exchange, LeasedExchange> registry;
         volatile long upstreamId;
 
         LeasedExchange(Exchange inner, Lease<StdioLink> lease, Map<Exchange, LeasedExchange> registry) {
-            this.inner = inner;
+            super(inner);
             this.lease = lease;
             this.registry = registry;
-        }
-
-        @Override
-        public ClientSession session() {
-            return inner.session();
-        }
-
-        @Override
-        public Exchange origin() {
-            return inner.origin();
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-            inner.onMessage(message);
         }
 
         @Override
@@ -444,57 +428,18 @@ public final class StdioUpstream implements Upstream {
     }
 
     /** Removes itself from its binding's in-flight map when it ends. */
-    private static final class Tracked implements Exchange {
-        final Exchange inner;
+    private static final class Tracked extends dev.shadowcat.upstream.ForwardingExchange {
         final Map<Exchange, Long> registry;
 
         Tracked(Exchange inner, Map<Exchange, Long> registry) {
-            this.inner = inner;
+            super(inner);
             this.registry = registry;
-        }
-
-        @Override
-        public ClientSession session() {
-            return inner.session();
-        }
-
-        @Override
-        public Exchange origin() {
-            return inner.origin();
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-            inner.onMessage(message);
         }
 
         @Override
         public void onEnd(byte[] response, Outcome outcome) {
             registry.remove(this);
             inner.onEnd(response, outcome);
-        }
-    }
-
-    /** Binding of a session refused at open. */
-    private enum Closed implements UpstreamBinding {
-        INSTANCE;
-
-        @Override
-        public void request(Message request, Exchange exchange) {
-            exchange.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
-                    "the gateway is shutting down", null), Exchange.Outcome.FAILED);
-        }
-
-        @Override
-        public void notify(Message notification) {
-        }
-
-        @Override
-        public void cancel(Exchange exchange, String reason) {
-        }
-
-        @Override
-        public void close() {
         }
     }
 

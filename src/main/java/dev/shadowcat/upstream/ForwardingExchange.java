@@ -1,0 +1,25 @@
+package dev.shadowcat.upstream;
+
+/** An exchange an upstream wraps around the client's to hear its end; everything else passes through. */
+public abstract class ForwardingExchange implements Exchange {
+    protected final Exchange inner;
+
+    protected ForwardingExchange(Exchange inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public ClientSession session() {
+        return inner.session();
+    }
+
+    @Override
+    public Exchange origin() {
+        return inner.origin();
+    }
+
+    @Override
+    public void onMessage(byte[] message) {
+        inner.onMessage(message);
+    }
+}
