@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # JMH micro-benchmarks of the gateway's hot paths (src/test/java/dev/shadowcat/bench/*Benchmark.java).
 #
-#   bench/jmh.sh                                  # all benchmarks, short settings (about 2 minutes)
+#   bench/jmh.sh                                  # all benchmarks, 5+5 one-second iterations, one fork (about 2 minutes)
 #   bench/jmh.sh ProtocolBenchmark -f 1 -wi 3 -i 5  # any org.openjdk.jmh.Main arguments
 #   bench/jmh.sh -l                               # list the benchmarks
 #
@@ -19,7 +19,7 @@ if [[ ! -s target/bench.cp || pom.xml -nt target/bench.cp ]]; then
 fi
 CP="target/test-classes:target/classes:$(cat target/bench.cp)"
 if [[ $# -eq 0 ]]; then
-  set -- -f 1 -wi 2 -w 1 -i 3 -r 1 'dev.shadowcat.bench.*Benchmark'
+  set -- -f 1 -wi 5 -w 1 -i 5 -r 1 'dev.shadowcat.bench.*Benchmark'
 fi
 JVM_ARGS=()
 if [[ -n "${JMH_JVM_ARGS:-}" ]]; then

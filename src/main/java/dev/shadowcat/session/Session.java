@@ -177,7 +177,45 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         inFlight.put(initialize.idJson(), ex);
         registry.requestStarted();
         requests.incrementAndGet();
-        bind(upstream.open(this, initialize, ex));
+        // An upstream may answer before open() returns (shared mode answers from its cache). The client must not
+        // see the answer, and so send its next message, before the binding is in place: hold the end until then.
+        HeldEnd held = new HeldEnd(ex);
+        bind(upstream.open(this, initialize, held));
+        held.release();
+    }
+
+    /** Holds an exchange's end until {@link #release()}; everything else passes through. Thread-safe. */
+    private static final class HeldEnd extends dev.shadowcat.upstream.ForwardingExchange {
+        private byte[] response; // guarded by this
+        private Outcome outcome; // guarded by this
+        private boolean released; // guarded by this
+
+        HeldEnd(Exchange inner) {
+            super(inner);
+        }
+
+        @Override
+        public void onEnd(byte[] response, Outcome outcome) {
+            synchronized (this) {
+                if (!released) {
+                    this.response = response;
+                    this.outcome = outcome;
+                    return;
+                }
+            }
+            inner.onEnd(response, outcome);
+        }
+
+        void release() {
+            Outcome o;
+            synchronized (this) {
+                released = true;
+                o = outcome;
+            }
+            if (o != null) {
+                inner.onEnd(response, o);
+            }
+        }
     }
 
     /** Forwards a client request; false if another request with the same id is still in flight. */

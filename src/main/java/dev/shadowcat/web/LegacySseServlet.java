@@ -226,7 +226,7 @@ public class LegacySseServlet extends HttpServlet {
             McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "legacy message failed", e);
-            McpServlet.writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error: " + e, null));
+            McpServlet.writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error; the gateway log has the details", null));
         }
     }
 

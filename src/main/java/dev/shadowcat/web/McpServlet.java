@@ -179,7 +179,7 @@ public class McpServlet extends HttpServlet {
             writeAsync(async, 400, Errors.response(null, e.code(), e.getMessage(), null));
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "failed to handle a POST", e);
-            writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error: " + e, null));
+            writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error; the gateway log has the details", null));
         }
     }
 
