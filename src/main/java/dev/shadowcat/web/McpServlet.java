@@ -237,25 +237,30 @@ public class McpServlet extends HttpServlet {
 
     // ---- GET ----
 
-    private void get(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    /**
+     * The checks GET and DELETE share: not a stateless (2026-07-28) request, a supported version header, a known
+     * upstream and an open session of it. Returns null after writing the refusal.
+     */
+    private Session sessionOfStatefulRequest(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         if (StatelessEndpoint.claims(req)) {
             resp.setHeader("Allow", "POST");
             HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST, StatelessEndpoint.GET_DELETE_REFUSAL);
-            return;
+            return null;
         }
-        if (!Accept.allows(req.getHeader("Accept"), "text/event-stream")) {
+        if (!versionHeaderOk(req, resp)) {
+            return null;
+        }
+        Upstream u = upstream(req, resp);
+        return u == null ? null : session(req, resp, u);
+    }
+
+    private void get(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (!StatelessEndpoint.claims(req) && !Accept.allows(req.getHeader("Accept"), "text/event-stream")) {
             HttpErrors.send(resp, 406, ErrorCodes.INVALID_REQUEST,
                     "Not Acceptable: GET opens an event stream and requires Accept: text/event-stream");
             return;
         }
-        if (!versionHeaderOk(req, resp)) {
-            return;
-        }
-        Upstream u = upstream(req, resp);
-        if (u == null) {
-            return;
-        }
-        Session session = session(req, resp, u);
+        Session session = sessionOfStatefulRequest(req, resp);
         if (session == null) {
             return;
         }
@@ -292,19 +297,7 @@ public class McpServlet extends HttpServlet {
     // ---- DELETE ----
 
     private void delete(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        if (StatelessEndpoint.claims(req)) {
-            resp.setHeader("Allow", "POST");
-            HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST, StatelessEndpoint.GET_DELETE_REFUSAL);
-            return;
-        }
-        if (!versionHeaderOk(req, resp)) {
-            return;
-        }
-        Upstream u = upstream(req, resp);
-        if (u == null) {
-            return;
-        }
-        Session session = session(req, resp, u);
+        Session session = sessionOfStatefulRequest(req, resp);
         if (session == null) {
             return;
         }
