@@ -76,6 +76,12 @@ public final class JfrTop {
         Map<String, Long> monitorBySite = new HashMap<>();
         Map<String, Long> parkBySite = new HashMap<>();
         Map<String, Long> eventCounts = new LinkedHashMap<>();
+        Map<String, Long> nativeTop = new HashMap<>();
+        Map<Long, double[]> threadCpu = new HashMap<>(); // thread id -> [sum of user+system, events]
+        Map<Long, String> threadNames = new HashMap<>();
+        double cpuUser = 0, cpuSystem = 0, cpuMachine = 0;
+        long cpuN = 0;
+        long nativeSamples = 0;
         long samples = 0;
         long ownSamples = 0;
         long allocTotal = 0;
@@ -111,6 +117,27 @@ public final class JfrTop {
                         add(ownInnermost, innermost(st, prefix) + "  ->  " + name(frames.get(0)), 1);
                     }
                 }
+                case "jdk.CPULoad" -> {
+                    cpuUser += e.getFloat("jvmUser");
+                    cpuSystem += e.getFloat("jvmSystem");
+                    cpuMachine += e.getFloat("machineTotal");
+                    cpuN++;
+                }
+                case "jdk.ThreadCPULoad" -> {
+                    RecordedThread t = e.getThread("eventThread");
+                    long tid = t == null ? -1 : t.getId();
+                    threadNames.put(tid, t == null ? "?" : String.valueOf(t.getJavaName()).replaceAll("\\d+", "N"));
+                    double[] acc = threadCpu.computeIfAbsent(tid, k -> new double[2]);
+                    acc[0] += e.getFloat("user") + e.getFloat("system");
+                    acc[1]++;
+                }
+                case "jdk.NativeMethodSample" -> {
+                    nativeSamples++;
+                    RecordedStackTrace st = e.getStackTrace();
+                    if (st != null && !st.getFrames().isEmpty()) {
+                        add(nativeTop, name(st.getFrames().get(0)) + "  <-  " + innermost(st, prefix), 1);
+                    }
+                }
                 case "jdk.ObjectAllocationSample" -> {
                     long w = e.getLong("weight");
                     allocTotal += w;
@@ -135,11 +162,34 @@ public final class JfrTop {
         System.out.println("JFR summary of " + file);
         System.out.printf("execution samples: %,d, with %s* code on the stack: %,d (%.1f%%)%n", samples, prefix, ownSamples,
                 samples == 0 ? 0.0 : 100.0 * ownSamples / samples);
+        if (cpuN > 0) {
+            System.out.printf("CPU (jdk.CPULoad, mean of %d): this JVM user %.1f%% + system %.1f%% of the machine; machine total %.1f%%%n",
+                    cpuN, 100 * cpuUser / cpuN, 100 * cpuSystem / cpuN, 100 * cpuMachine / cpuN);
+        }
+        if (!threadCpu.isEmpty()) {
+            Map<String, Long> tc = new HashMap<>();
+            // mean load of each thread over its events, summed over the threads of one (folded) name; threads with
+            // a single event (short-lived: their one event covers an unknown part of their life) are left out
+            long[] shortLived = new long[1];
+            threadCpu.forEach((k, v) -> {
+                if (v[1] < 2) {
+                    shortLived[0]++;
+                } else {
+                    tc.merge(threadNames.get(k), Math.round(100_000 * v[0] / v[1]), Long::sum);
+                }
+            });
+            System.out.println("\n== CPU by thread name (jdk.ThreadCPULoad: mean share of the machine, summed over the threads of a name; "
+                    + shortLived[0] + " short-lived threads left out)");
+            tc.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
+                    .forEach(en -> System.out.printf("  %8.2f%%  %s%n", en.getValue() / 1000.0, en.getKey()));
+        }
         print("hottest leaf methods, all code", leaf, samples, top, "samples");
         print("hottest " + prefix + "* methods, self (leaf)", ownSelf, samples, top, "samples");
         print("hottest " + prefix + "* methods, inclusive", ownInclusive, samples, top, "samples");
         print("innermost " + prefix + "* frame -> leaf", ownInnermost, samples, top, "samples");
         print("samples by thread", threads, samples, top, "samples");
+        print("native method samples (threads blocked in native code): leaf <- innermost " + prefix + "* frame",
+                nativeTop, nativeSamples, 15, "samples");
         print("allocation by class (sampled weight)", allocByClass, allocTotal, top, "bytes");
         print("allocation by innermost " + prefix + "* frame", allocBySite, allocTotal, top, "bytes");
         print("monitor contention by class", monitorByClass, monitorNanos, 10, "ns");

@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * demo server's).</li>
  * <li>{@code churn}: C workers each loop N times initialize → initialized → one call → DELETE (after W
  * unmeasured loops).</li>
- * <li>{@code sessions}: C workers each open N sessions one after another and keep them; initialize latency is
+ * <li>{@code sessions}: C workers each warm their connection (up to 10 pings without a session, whose answers
+ * are ignored), then open N sessions one after another and keep them; initialize latency is
  * measured; with --gateway-pid, the heap is measured after a forced GC (jcmd GC.run) before and after, giving
  * bytes per idle session; then every session is deleted.</li>
  * </ul>
@@ -410,19 +411,27 @@ public final class LoadTool {
     // ------------------------------------------------------------------ modes
 
     interface Body {
-        void run(Worker w, CyclicBarrier start) throws Exception;
+        void run(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception;
     }
 
     /** Waits for every worker (bounded); the last one to arrive stamps the start of the measured phase. */
     void await(CyclicBarrier b) throws InterruptedException {
+        await(b, 0);
+    }
+
+    /**
+     * Waits for every worker, at most until the cap plus {@code graceMillis} (the end barrier allows for a
+     * request still in flight when the cap passes).
+     */
+    void await(CyclicBarrier b, long graceMillis) throws InterruptedException {
         try {
-            b.await(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+            b.await(Math.max(1, (deadline - System.nanoTime()) / 1_000_000) + graceMillis, TimeUnit.MILLISECONDS);
         } catch (BrokenBarrierException | TimeoutException e) {
             // a worker failed or the cap passed: carry on, the deadline stops everyone
         }
     }
 
-    void callsMode(Worker w, CyclicBarrier start) throws Exception {
+    void callsMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
         McpSession s = open(w, true);
         if (s != null) {
             for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
@@ -430,16 +439,18 @@ public final class LoadTool {
             }
         }
         await(start);
-        if (s == null) {
-            return;
+        if (s != null) {
+            for (int i = 0; i < o.calls && !pastDeadline(); i++) {
+                call(s, w, true);
+            }
         }
-        for (int i = 0; i < o.calls && !pastDeadline(); i++) {
-            call(s, w, true);
+        await(stop, 1000L * o.timeoutSeconds + 1000);
+        if (s != null) {
+            delete(s, w);
         }
-        delete(s, w);
     }
 
-    void churnMode(Worker w, CyclicBarrier start) throws Exception {
+    void churnMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
         for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
             McpSession s = open(w, false);
             if (s != null) {
@@ -462,9 +473,20 @@ public final class LoadTool {
                 w.cycles.add(System.nanoTime() - t0);
             }
         }
+        await(stop, 1000L * o.timeoutSeconds + 1000);
     }
 
-    void sessionsMode(Worker w, CyclicBarrier start) throws Exception {
+    void sessionsMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
+        // Warm this worker's connection and the client's code without opening a session: a ping without a
+        // session id (any answer will do, typically 400). Otherwise the first measured initialize of each
+        // worker would include the TCP connect and a cold HTTP client.
+        for (int i = 0; i < Math.min(o.warmup, 10) && !pastDeadline(); i++) {
+            try {
+                post(null, "{\"jsonrpc\":\"2.0\",\"id\":\"warm-up\",\"method\":\"ping\"}");
+            } catch (IOException e) {
+                w.warmupErrors++;
+            }
+        }
         await(start);
         for (int i = 0; i < o.calls && !pastDeadline(); i++) {
             McpSession s = open(w, true);
@@ -472,6 +494,7 @@ public final class LoadTool {
                 w.sessionIds.add(s.id + "\n" + s.version);
             }
         }
+        await(stop, 1000L * o.timeoutSeconds + 1000);
     }
 
     // ------------------------------------------------------------------ process sampling
@@ -483,6 +506,50 @@ public final class LoadTool {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** USER_HZ: the unit of the CPU times in /proc (100 on Linux). */
+    static final double TICKS = 100.0;
+
+    /** utime+stime+cutime+cstime of one process (children it has reaped included), or 0. */
+    static long procTicks(long pid) {
+        try {
+            String st = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * [target tree ticks, own ticks, machine total ticks, machine idle ticks]. The target's tree is the process
+     * and its live descendants; a descendant that exits meanwhile is counted through its reaper's cutime.
+     */
+    static long[] cpuSnapshot(long pid) {
+        long tree = 0;
+        if (pid > 0) {
+            tree = procTicks(pid);
+            try {
+                for (ProcessHandle h : (Iterable<ProcessHandle>) ProcessHandle.of(pid).orElseThrow().descendants()::iterator) {
+                    tree += procTicks(h.pid());
+                }
+            } catch (RuntimeException e) {
+                // gone
+            }
+        }
+        long own = procTicks(ProcessHandle.current().pid());
+        long total = 0, idle = 0;
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            for (int i = 1; i < f.length && i <= 8; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return new long[]{tree, own, total, idle};
     }
 
     static Long rssKb(long pid) {
@@ -593,8 +660,16 @@ public final class LoadTool {
         }
 
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.durationCapSeconds);
-        long[] phase = new long[1];
-        CyclicBarrier start = new CyclicBarrier(o.concurrency, () -> phase[0] = System.nanoTime());
+        long[] phase = new long[2];
+        long[][] cpu = new long[2][];
+        CyclicBarrier start = new CyclicBarrier(o.concurrency, () -> {
+            cpu[0] = cpuSnapshot(o.gatewayPid);
+            phase[0] = System.nanoTime();
+        });
+        CyclicBarrier stop = new CyclicBarrier(o.concurrency, () -> {
+            phase[1] = System.nanoTime();
+            cpu[1] = cpuSnapshot(o.gatewayPid);
+        });
         List<Worker> workers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         Body body = switch (o.mode) {
@@ -607,7 +682,7 @@ public final class LoadTool {
             workers.add(w);
             Thread t = new Thread(() -> {
                 try {
-                    body.run(w, start);
+                    body.run(w, start, stop);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (Exception e) {
@@ -625,7 +700,11 @@ public final class LoadTool {
             t.join(Math.max(1, left));
             stuck |= t.isAlive();
         }
-        long end = System.nanoTime();
+        if (phase[1] == 0) { // the end barrier broke (a worker failed or hung): measure up to now
+            phase[1] = System.nanoTime();
+            cpu[1] = cpuSnapshot(o.gatewayPid);
+        }
+        long end = phase[1];
         long began = phase[0] != 0 ? phase[0] : end;
         double elapsed = (end - began) / 1e9;
 
@@ -673,6 +752,22 @@ public final class LoadTool {
         if (o.mode.equals("sessions")) {
             res.put("sessionsOpened", opened);
             res.put("sessionsPerSecond", elapsed > 0 ? round(opened / elapsed, 1) : null);
+        }
+        if (cpu[0] != null && cpu[1] != null) {
+            // CPU seconds used during the measured phase: the target (with every descendant), this load
+            // generator, and the whole machine (busy share of all cores, including anything else running)
+            double server = (cpu[1][0] - cpu[0][0]) / TICKS;
+            double client = (cpu[1][1] - cpu[0][1]) / TICKS;
+            long total = cpu[1][2] - cpu[0][2];
+            long idle = cpu[1][3] - cpu[0][3];
+            long done = o.mode.equals("sessions") ? opened : o.mode.equals("churn") ? cycles.length : calls.length;
+            if (o.gatewayPid > 0) {
+                res.put("serverCpuSeconds", round(server, 3));
+                res.put("serverCpuMsPerOp", done > 0 ? round(1000 * server / done, 4) : null);
+            }
+            res.put("clientCpuSeconds", round(client, 3));
+            res.put("clientCpuMsPerOp", done > 0 ? round(1000 * client / done, 4) : null);
+            res.put("machineBusyPercent", total > 0 ? round(100.0 * (total - idle) / total, 1) : null);
         }
         res.put("errors", errors);
         res.put("errorRate", measured + inits.length > 0 ? round((double) errors / Math.max(1, measured + opened), 5) : null);
@@ -756,7 +851,8 @@ public final class LoadTool {
         for (String k : List.of("mode", "concurrency", "elapsedSeconds", "capped", "measuredCalls", "callsPerSecond",
                 "callP50Ms", "callP95Ms", "callP99Ms", "callMaxMs", "initCount", "initP50Ms", "initP95Ms", "initMaxMs",
                 "cyclesPerSecond", "cycleP50Ms", "cycleP99Ms", "sessionsOpened", "sessionsPerSecond", "errors",
-                "warmupErrors", "notifyErrors", "deleteErrors", "progressEvents", "sseResponses",
+                "warmupErrors", "notifyErrors", "deleteErrors", "progressEvents", "sseResponses", "serverCpuSeconds",
+                "serverCpuMsPerOp", "clientCpuSeconds", "clientCpuMsPerOp", "machineBusyPercent",
                 "rssKb", "childrenRssKb", "heapUsedKb", "heapCommittedKb", "heapUsedBeforeKb", "heapUsedAfterKb",
                 "heapBytesPerSession", "rssBytesPerSession")) {
             if (r.containsKey(k)) {

@@ -94,8 +94,8 @@ public final class Plot {
         }
         StringBuilder md = new StringBuilder();
         md.append("Each cell: min / **median** / max over the repeated runs (").append(runs.size()).append(" runs in all).\n\n");
-        md.append("| target | mode | C | runs | calls/s | p50 ms | p95 ms | p99 ms | max ms | init p50 ms | errors | load avg (1 min) |\n");
-        md.append("|---|---|---:|---:|---|---|---|---|---|---|---:|---|\n");
+        md.append("| target | mode | C | runs | calls/s | p50 ms | p95 ms | p99 ms | max ms | init p50 ms | server CPU ms/call | client CPU ms/call | machine busy % | errors | load avg (1 min) |\n");
+        md.append("|---|---|---:|---:|---|---|---|---|---|---|---|---|---|---:|---|\n");
         for (String label : labels) {
             var byC = load.get(label);
             if (byC == null) {
@@ -111,6 +111,9 @@ public final class Plot {
                         .append(" | ").append(cell(mmm(rs, "callP99Ms")))
                         .append(" | ").append(cell(mmm(rs, "callMaxMs")))
                         .append(" | ").append(cell(mmm(rs, "initP50Ms")))
+                        .append(" | ").append(cell(mmm(rs, "serverCpuMsPerOp")))
+                        .append(" | ").append(cell(mmm(rs, "clientCpuMsPerOp")))
+                        .append(" | ").append(cell(mmm(rs, "machineBusyPercent")))
                         .append(" | ").append(sum(rs, "errors") + sum(rs, "warmupErrors"))
                         .append(" | ").append(loadRange(rs)).append(" |\n");
             }
@@ -193,6 +196,14 @@ public final class Plot {
             Double p32 = median(sessions, "gw-everything-warm-init", high, "initP50Ms");
             check(md, "session initialize p50 ≤ 20 ms at C=" + low + " (warm pool)", p1, "<=", 20.0, n(p1) + " ms");
             check(md, "session initialize p50 ≤ 100 ms at C=" + high + " (warm pool)", p32, "<=", 100.0, n(p32) + " ms");
+        }
+        var sharedInit = sessions.get("gw-everything-shared2-init");
+        if (sharedInit != null) {
+            md.append("- (for comparison, shared mode answers initialize from the gateway's cache: p50 ")
+                    .append(n(median(sessions, "gw-everything-shared2-init", sharedInit.firstKey(), "initP50Ms")))
+                    .append(" ms at C=").append(sharedInit.firstKey()).append(", ")
+                    .append(n(median(sessions, "gw-everything-shared2-init", sharedInit.lastKey(), "initP50Ms")))
+                    .append(" ms at C=").append(sharedInit.lastKey()).append(")\n");
         }
         if (!cs.isEmpty()) {
             int low = cs.first();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end MCP benchmarks on this machine, in one go (see docs/benchmarks.md).
 #
-#   bench/run-all.sh              # full: C = 1 8 32, 3 runs each (about 15-25 minutes on 2 cores)
+#   bench/run-all.sh              # full: C = 1 8 32, 3 runs each (about 25 minutes on 2 cores)
 #   SMOKE=1 bench/run-all.sh      # tiny sizes, one run, C = 2, one gateway (under a minute once built; for CI)
 #
 # Targets, each started on its own 127.0.0.1 port, measured with bench/LoadTool.java (same tools/call echo
@@ -60,10 +60,11 @@ sizes() {
   local c=$1
   if [[ "$SMOKE" == 1 ]]; then echo "20 5"; return; fi
   case "$c" in
-    1) echo "3000 1000" ;;
-    8) echo "500 150" ;;
-    32) echo "150 40" ;;
-    *) echo "$((4000 / c + 1)) $((1000 / c + 1))" ;;
+    # long enough for the load generator's and the server's JIT to settle (about 10-15 s per run here)
+    1) echo "5000 3000" ;;
+    8) echo "800 500" ;;
+    32) echo "250 150" ;;
+    *) echo "$((8000 / c + 1)) $((4000 / c + 1))" ;;
   esac
 }
 
@@ -166,6 +167,22 @@ start_gateway() { # name port config -> sets GW_PID
 
 stop() { stop_pid "$1"; forget "$1"; }
 
+# waits (bounded) until a process's descendants use less than 5% of one core (children done booting)
+wait_children_idle() {
+  local pid=$1 secs=${2:-60} t a b
+  ticks() { local p s=0 f; for p in $(tree "$pid" | tail -n +2); do
+      f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
+      set -- $f; s=$((s + ${12} + ${13})); done; echo $s; }
+  a=$(ticks)
+  for t in $(seq 1 "$secs"); do
+    sleep 1
+    b=$(ticks)
+    (( b - a < 5 )) && return 0
+    a=$b
+  done
+  log "children of $pid still busy after ${secs}s"
+}
+
 # LoadTool run: label mode C [extra LoadTool args...]
 load() {
   local label=$1 mode=$2 c=$3; shift 3
@@ -198,7 +215,7 @@ jfr_profile() { # name pid url mode C
   log "JFR profile of $name (C=$c, $mode)"
   jcmd "$pid" JFR.start name=bench settings=profile duration=30s filename="$f" >"$R/logs/jfr-$name.txt" 2>&1 || return 0
   "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label "$name-profiled" --mode "$mode" --concurrency "$c" --calls 100000 --warmup 50 \
-    --duration-cap-seconds 25 --url "$url" >"$R/logs/load-$name-profiled.txt" 2>&1 || true
+    --duration-cap-seconds 25 --url "$url" --gateway-pid "$pid" >"$R/logs/load-$name-profiled.txt" 2>&1 || true
   for _ in $(seq 1 100); do [[ -s "$f" ]] && break; sleep 0.5; done
   sleep 2
   jcmd "$pid" JFR.stop name=bench >>"$R/logs/jfr-$name.txt" 2>&1 || true
@@ -243,7 +260,11 @@ fi
 
 {
   echo "date: $(date -Is)"
-  echo "commit: $(git rev-parse HEAD 2>/dev/null || cat .bench-commit 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src pom.xml 2>/dev/null || echo ' (+ uncommitted changes)')"
+  if git rev-parse HEAD >/dev/null 2>&1; then
+    echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD -- src pom.xml || echo ' (+ uncommitted changes in src/ or pom.xml)')"
+  else
+    echo "commit: $(cat .bench-commit 2>/dev/null || echo unknown) (snapshot, not a git work tree)"
+  fi
   echo "nproc: $(nproc)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   echo "memory: $(free -m | awk '/^Mem:/{print $2 " MiB"}')"
@@ -286,7 +307,8 @@ gw_config() {
 UP_DEDICATED="everything-dedicated dedicated 64 1 everything"
 UP_SHARED2="everything-shared2 shared 2 2 everything"
 UP_DEMO="demo shared 2 2 demo"
-UP_WARM="everything-warm dedicated 64 $WARM_MIN_IDLE everything"
+# maxSize = minIdle: sessions held open during the measurement cannot make the pool spawn replacements
+UP_WARM="everything-warm dedicated $WARM_MIN_IDLE $WARM_MIN_IDLE everything"
 gw_config "$R/configs/gw-everything-dedicated.json" "$UP_DEDICATED"
 gw_config "$R/configs/gw-everything-shared2.json" "$UP_SHARED2"
 gw_config "$R/configs/gw-demo-shared.json" "$UP_DEMO"
@@ -365,6 +387,15 @@ if wanted gw-everything-shared2; then
   wait_pool "$P" everything-shared2 2
   series gw-everything-shared2 "http://127.0.0.1:$P/mcp/everything-shared2" calls "$GW_PID" \
     wait_pool "$P" everything-shared2 2 60
+  # initialize in shared mode: answered from the gateway's cached handshake, no child involved
+  for rep in $(seq 1 "$REPEATS"); do
+    for spec in "1 $INIT_SEQ" "$INIT_BURST 1"; do
+      read -r c n <<<"$spec"
+      "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label gw-everything-shared2-init --mode sessions \
+        --concurrency "$c" --calls "$n" --duration-cap-seconds 60 --url "http://127.0.0.1:$P/mcp/everything-shared2" \
+        --json-out "$R/results.jsonl" >"$R/logs/load-shared2-init-c$c-$rep.txt" 2>&1 || log "shared init run failed"
+    done
+  done
   gateway_done
 fi
 
@@ -398,7 +429,7 @@ if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-i
       "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label gw-demo-shared-idle --mode sessions --concurrency 8 \
         --calls $(( (IDLE_SESSIONS + 7) / 8 )) --duration-cap-seconds 180 --gateway-pid "$GW_PID" --url "$URL" \
         --json-out "$R/results.jsonl" >"$R/logs/load-gw-demo-shared-idle-$rep.txt" 2>&1 || log "idle run failed"
-      { grep -E "sessionsOpened|heapBytesPerSession|notifyErrors" "$R/logs/load-gw-demo-shared-idle-$rep.txt" \
+      { tail -n +2 "$R/logs/load-gw-demo-shared-idle-$rep.txt" | grep -E "sessionsOpened|heapBytesPerSession|notifyErrors" \
           | tr -s ' ' | tr '\n' ' '; echo; } >&2 || true
     done
   fi
@@ -418,11 +449,12 @@ if wanted gw-everything-warm-init; then
     for spec in "1 $INIT_SEQ" "$INIT_BURST 1"; do
       read -r c n <<<"$spec"
       wait_pool "$P" everything-warm "$WARM_MIN_IDLE" 180
+      wait_children_idle "$GW_PID" 120 # "idle" in the pool means spawned: let every child finish booting
       echo "$(date +%T) warm-init C=$c $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/uptime.log"
       "$JAVA" "${CLIENT_OPTS[@]}" -cp "$TOOLS" LoadTool --label gw-everything-warm-init --mode sessions --concurrency "$c" --calls "$n" \
         --duration-cap-seconds 60 --url "$URL" --json-out "$R/results.jsonl" \
         >"$R/logs/load-warm-init-c$c-$rep.txt" 2>&1 || log "warm-init run failed"
-      { grep -E "initP50Ms|initP95Ms|errors " "$R/logs/load-warm-init-c$c-$rep.txt" | tr -s ' ' | tr '\n' ' ' \
+      { tail -n +2 "$R/logs/load-warm-init-c$c-$rep.txt" | grep -E "initP50Ms|initP95Ms|errors " | tr -s ' ' | tr '\n' ' ' \
           | sed "s/^/  warm init C=$c:/"; echo; } >&2 || true
     done
   done
