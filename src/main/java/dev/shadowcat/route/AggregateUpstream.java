@@ -10,7 +10,6 @@ import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
 import dev.shadowcat.upstream.UpstreamPeer;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -89,7 +88,7 @@ public final class AggregateUpstream implements Upstream {
     }
 
     private static JsonObject parse(byte[] json) {
-        try (var r = Json.createReader(new StringReader(new String(json, StandardCharsets.UTF_8)))) {
+        try (var r = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(new String(json, StandardCharsets.UTF_8)))) {
             return r.readObject();
         }
     }
@@ -135,7 +134,7 @@ public final class AggregateUpstream implements Upstream {
         }
 
         private JsonObject mergedInitialize(Message initialize, List<Answer> ok) {
-            JsonObjectBuilder caps = Json.createObjectBuilder();
+            JsonObjectBuilder caps = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder();
             String version = null;
             for (Answer a : ok) {
                 JsonObject r = a.response.getJsonObject("result");
@@ -150,10 +149,10 @@ public final class AggregateUpstream implements Upstream {
                     }
                 }
             }
-            return Json.createObjectBuilder()
+            return dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder()
                     .add("protocolVersion", version == null ? initialize.paramString("protocolVersion") : version)
                     .add("capabilities", caps)
-                    .add("serverInfo", Json.createObjectBuilder().add("name", "shadowcat:" + name).add("version", "0.1.0"))
+                    .add("serverInfo", dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("name", "shadowcat:" + name).add("version", "0.1.0"))
                     .add("instructions", "Shadowcat aggregates " + members.stream().map(Upstream::name).toList())
                     .build();
         }
@@ -185,7 +184,7 @@ public final class AggregateUpstream implements Upstream {
 
         private CompletableFuture<JsonObject> merge(String method, String key, Map<String, Route> routes, boolean named) {
             return fetch(method).thenApply(answers -> {
-                JsonArrayBuilder merged = Json.createArrayBuilder();
+                JsonArrayBuilder merged = dev.shadowcat.protocol.JsonP.PROVIDER.createArrayBuilder();
                 Map<String, Integer> counts = new LinkedHashMap<>();
                 Map<String, Route> fresh = new LinkedHashMap<>();
                 if (named) {
@@ -204,7 +203,7 @@ public final class AggregateUpstream implements Upstream {
                             if (fresh.putIfAbsent(exposed, new Route(a.member, original)) != null) {
                                 continue; // NEVER mode: the first member keeps a colliding name
                             }
-                            merged.add(Json.createObjectBuilder(item).add("name", exposed));
+                            merged.add(dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder(item).add("name", exposed));
                         } else {
                             String uri = item.getString("uri", item.getString("uriTemplate", ""));
                             resources.putIfAbsent(uri, a.member);
@@ -216,7 +215,7 @@ public final class AggregateUpstream implements Upstream {
                     routes.keySet().retainAll(fresh.keySet());
                     routes.putAll(fresh);
                 }
-                return Json.createObjectBuilder().add(key, merged).build();
+                return dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add(key, merged).build();
             });
         }
 

@@ -12,7 +12,6 @@ import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
 import dev.shadowcat.upstream.UpstreamPeer;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
@@ -116,7 +115,7 @@ public final class StatelessBridge implements ClientSession {
                 return;
             }
             JsonObject r = o.initResult;
-            JsonObjectBuilder caps = Json.createObjectBuilder();
+            JsonObjectBuilder caps = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder();
             JsonObject upstreamCaps = r.getJsonObject("capabilities");
             if (upstreamCaps != null) {
                 for (var e : upstreamCaps.entrySet()) {
@@ -125,16 +124,16 @@ public final class StatelessBridge implements ClientSession {
                     }
                 }
             }
-            var versions = Json.createArrayBuilder();
+            var versions = dev.shadowcat.protocol.JsonP.PROVIDER.createArrayBuilder();
             ProtocolVersions.ALL.forEach(versions::add);
-            JsonObjectBuilder result = Json.createObjectBuilder()
+            JsonObjectBuilder result = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder()
                     .add("resultType", "complete")
                     .add("supportedVersions", versions)
                     .add("capabilities", caps)
                     .add("ttlMs", 0)
                     .add("cacheScope", "private")
-                    .add("_meta", Json.createObjectBuilder().add("io.modelcontextprotocol/serverInfo",
-                            r.containsKey("serverInfo") ? r.get("serverInfo") : Json.createObjectBuilder()
+                    .add("_meta", dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("io.modelcontextprotocol/serverInfo",
+                            r.containsKey("serverInfo") ? r.get("serverInfo") : dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder()
                                     .add("name", upstream.name()).add("version", "unknown").build()));
             if (r.containsKey("instructions")) {
                 result.add("instructions", r.get("instructions"));
@@ -173,7 +172,7 @@ public final class StatelessBridge implements ClientSession {
 
     /** {@code subscriptions/listen}: acknowledges, then streams matching notifications until the client leaves. */
     public void listen(Message request, JsonObject filter, EventStream stream) {
-        JsonObjectBuilder agreed = Json.createObjectBuilder();
+        JsonObjectBuilder agreed = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder();
         for (String k : List.of("toolsListChanged", "promptsListChanged", "resourcesListChanged")) {
             if (filter.getBoolean(k, false)) {
                 agreed.add(k, true);
@@ -183,8 +182,8 @@ public final class StatelessBridge implements ClientSession {
             agreed.add("resourceSubscriptions", filter.get("resourceSubscriptions"));
         }
         JsonObject agreedFilter = agreed.build();
-        String ack = Json.createObjectBuilder().add("jsonrpc", "2.0").add("method", "notifications/subscriptions/acknowledged")
-                .add("params", Json.createObjectBuilder().add("_meta", subscriptionMeta(request.idJson()))
+        String ack = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("jsonrpc", "2.0").add("method", "notifications/subscriptions/acknowledged")
+                .add("params", dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("_meta", subscriptionMeta(request.idJson()))
                         .add("notifications", agreedFilter)).build().toString();
         stream.send(ack.getBytes(StandardCharsets.UTF_8));
         String key = request.idJson() + "#" + System.identityHashCode(stream);
@@ -214,17 +213,17 @@ public final class StatelessBridge implements ClientSession {
     }
 
     private static JsonValue subscriptionMeta(String idJson) {
-        return Json.createObjectBuilder().add("io.modelcontextprotocol/subscriptionId", parseValue(idJson)).build();
+        return dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("io.modelcontextprotocol/subscriptionId", parseValue(idJson)).build();
     }
 
     private static JsonValue parseValue(String json) {
-        try (var r = Json.createReader(new StringReader("[" + json + "]"))) {
+        try (var r = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader("[" + json + "]"))) {
             return r.readArray().get(0);
         }
     }
 
     private static JsonObject parse(byte[] json) {
-        try (var r = Json.createReader(new StringReader(new String(json, StandardCharsets.UTF_8)))) {
+        try (var r = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(new String(json, StandardCharsets.UTF_8)))) {
             return r.readObject();
         }
     }
@@ -264,10 +263,10 @@ public final class StatelessBridge implements ClientSession {
                     && l.filter.getJsonArray("resourceSubscriptions").stream().anyMatch(v -> uri.startsWith(((jakarta.json.JsonString) v).getString()));
             if (match) {
                 JsonObject n = parse(message);
-                JsonObjectBuilder params = n.containsKey("params") ? Json.createObjectBuilder(n.getJsonObject("params"))
-                        : Json.createObjectBuilder();
+                JsonObjectBuilder params = n.containsKey("params") ? dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder(n.getJsonObject("params"))
+                        : dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder();
                 params.add("_meta", subscriptionMeta(l.idJson));
-                l.stream.send(Json.createObjectBuilder(n).add("params", params).build().toString().getBytes(StandardCharsets.UTF_8));
+                l.stream.send(dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder(n).add("params", params).build().toString().getBytes(StandardCharsets.UTF_8));
             }
         }
     }

@@ -27,7 +27,7 @@ final class BodyReader implements ReadListener {
     private final Consumer<byte[]> onBody;
     private final Consumer<IOException> onError;
     private final ByteArrayOutputStream body;
-    private final byte[] buf = new byte[8192];
+    private final byte[] buf;
     private boolean done;
 
     private BodyReader(ServletInputStream in, int limit, int expected, Consumer<byte[]> onBody, Consumer<IOException> onError) {
@@ -36,6 +36,8 @@ final class BodyReader implements ReadListener {
         this.onBody = onBody;
         this.onError = onError;
         this.body = new ByteArrayOutputStream(expected > 0 ? expected : 1024);
+        // most MCP bodies are a few hundred bytes: do not allocate 8 KiB for each
+        this.buf = new byte[expected > 0 ? Math.min(expected + 1, 8192) : 8192];
     }
 
     static void read(AsyncContext async, int limit, Consumer<byte[]> onBody, Consumer<IOException> onError) throws IOException {

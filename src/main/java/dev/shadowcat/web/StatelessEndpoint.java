@@ -11,7 +11,6 @@ import dev.shadowcat.stream.AsyncWriter;
 import dev.shadowcat.stream.EventStream;
 import dev.shadowcat.stream.StreamOwner;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
@@ -138,7 +137,7 @@ final class StatelessEndpoint {
     private static void listen(AsyncContext async, StatelessBridge bridge, Message m, int queueFrames) {
         JsonObject filter;
         long span = m.paramsPath("notifications");
-        try (var reader = Json.createReader(new StringReader(span < 0 ? "{}" : m.textAt(span)))) {
+        try (var reader = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(span < 0 ? "{}" : m.textAt(span)))) {
             filter = reader.readObject();
         } catch (RuntimeException e) {
             McpServlet.writeAsync(async, 400, Errors.response(m.idJson(), ErrorCodes.INVALID_PARAMS,

@@ -16,7 +16,6 @@ import dev.shadowcat.upstream.Exchange;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import java.io.IOException;
@@ -118,7 +117,7 @@ public final class StdioUpstream implements Upstream {
                         + new String(resp.bytes(), java.nio.charset.StandardCharsets.UTF_8));
             }
             String json = new String(resp.bytes(), java.nio.charset.StandardCharsets.UTF_8);
-            try (var r = Json.createReader(new StringReader(json))) {
+            try (var r = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(json))) {
                 sharedInitResult = r.readObject().getJsonObject("result");
             }
             link.notifyUpstream("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
@@ -173,7 +172,7 @@ public final class StdioUpstream implements Upstream {
     private static byte[] initializeResult(Message initialize, JsonObject result) {
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : result.getString("protocolVersion", ProtocolVersions.LATEST);
-        JsonObject r = Json.createObjectBuilder(result).add("protocolVersion", version).build();
+        JsonObject r = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder(result).add("protocolVersion", version).build();
         return Errors.result(initialize.idJson(), r.toString());
     }
 
