@@ -185,9 +185,10 @@ public final class StatelessBridge implements ClientSession {
         String ack = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("jsonrpc", "2.0").add("method", "notifications/subscriptions/acknowledged")
                 .add("params", dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder().add("_meta", subscriptionMeta(request.idJson()))
                         .add("notifications", agreedFilter)).build().toString();
-        stream.send(ack.getBytes(StandardCharsets.UTF_8));
+        // register before acknowledging: a client may act on the ack at once, and its changes must not slip by
         String key = request.idJson() + "#" + System.identityHashCode(stream);
         listeners.put(key, new Listener(request.idJson(), agreedFilter, stream));
+        stream.send(ack.getBytes(StandardCharsets.UTF_8));
         if (agreedFilter.containsKey("resourceSubscriptions")) {
             session().thenAccept(o -> {
                 for (JsonValue uri : agreedFilter.getJsonArray("resourceSubscriptions")) {

@@ -104,8 +104,7 @@ public class McpServlet extends HttpServlet {
     private void post(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         int limit = gateway.config().server().maxBodyBytes();
         if (req.getContentLengthLong() > limit) {
-            HttpErrors.send(resp, 413, ErrorCodes.INVALID_REQUEST,
-                    "Payload Too Large: the body exceeds " + limit + " bytes");
+            refuseTooLarge(req, resp, limit);
             return;
         }
         if (!Accept.allows(req.getHeader("Accept"), "application/json")
@@ -304,6 +303,47 @@ public class McpServlet extends HttpServlet {
         gateway.sessions().close(session, "deleted by the client");
         resp.setStatus(200);
         resp.setContentLength(0);
+    }
+
+    /**
+     * 413 for a declared body over the limit. A client still writing its body would see a reset instead of the
+     * answer if the connection closed under it, so a body up to 16 times the limit is read and dropped first
+     * (without blocking); a larger one is answered at once and the connection closed.
+     */
+    private static void refuseTooLarge(HttpServletRequest req, HttpServletResponse resp, int limit) throws IOException {
+        byte[] body = Errors.response(null, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes", null);
+        if (req.getContentLengthLong() > 16L * limit) {
+            resp.setHeader("Connection", "close");
+            HttpErrors.send(resp, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
+            return;
+        }
+        AsyncContext async = req.startAsync();
+        async.setTimeout(30_000);
+        jakarta.servlet.ServletInputStream in = req.getInputStream();
+        in.setReadListener(new jakarta.servlet.ReadListener() {
+            private final byte[] sink = new byte[8192];
+
+            @Override
+            public void onDataAvailable() throws IOException {
+                while (in.isReady() && in.read(sink) >= 0) {
+                    // dropped
+                }
+            }
+
+            @Override
+            public void onAllDataRead() {
+                writeAsync(async, 413, body);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                try {
+                    async.complete();
+                } catch (IllegalStateException ignored) {
+                    // already complete
+                }
+            }
+        });
     }
 
     // ---- helpers ----

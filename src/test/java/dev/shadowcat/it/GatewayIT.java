@@ -101,7 +101,7 @@ class GatewayIT {
 
     @Test
     @Order(10)
-    void javaSdk_fullScenario_throughDedicatedStdio(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) {
+    void javaSdk_fullScenario_throughDedicatedStdio(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws InterruptedException {
         List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
         McpSyncClient client = javaClient(base, "demo", progress);
         try {
@@ -124,6 +124,10 @@ class GatewayIT {
             McpSchema.CallToolResult p = client.callTool(McpSchema.CallToolRequest.builder("progress")
                     .arguments(Map.of("steps", 4, "delayMs", 5)).progressToken("java-token").build());
             assertEquals("done 4", text(p));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (progress.size() < 4 && System.nanoTime() < until) {
+                Thread.sleep(10); // the SDK hands progress to consumers asynchronously, possibly after the result
+            }
             assertEquals(4, progress.size(), progress::toString);
             // the SDK hands notifications to consumers asynchronously; wire order is checked by the raw SSE test
             assertEquals(Set.of(1.0, 2.0, 3.0, 4.0), progress.stream().map(McpSchema.ProgressNotification::progress).collect(Collectors.toSet()));
