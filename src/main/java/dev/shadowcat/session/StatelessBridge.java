@@ -2,7 +2,6 @@ package dev.shadowcat.session;
 
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
-import dev.shadowcat.protocol.JsonScan;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolVersions;
 import dev.shadowcat.stream.EventStream;
@@ -400,9 +399,5 @@ public final class StatelessBridge implements ClientSession {
                 onResponse.accept(response);
             }
         }
-    }
-
-    static String quote(String s) {
-        return JsonScan.quote(s);
     }
 }

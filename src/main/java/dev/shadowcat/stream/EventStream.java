@@ -1,8 +1,6 @@
 package dev.shadowcat.stream;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One logical SSE stream of a session (a POST's response stream or the standalone GET stream) that outlives
@@ -158,14 +156,6 @@ public final class EventStream {
             w.enqueue(SseFrames.KEEP_ALIVE);
         }
         w.drain();
-    }
-
-    synchronized List<Long> keptSeqs() {
-        List<Long> out = new ArrayList<>();
-        for (Event e : ring) {
-            out.add(e.seq);
-        }
-        return out;
     }
 
     @Override

@@ -487,22 +487,23 @@ class GatewayIT {
     @Order(61)
     void badInput_duplicateInFlightId_isRefused_withoutDisturbingTheFirst(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
         RawMcp c = new RawMcp(mcp(base, "demo")).open();
-        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        // two 1.5 s calls with the same id, sent together: they overlap whichever arrives first, so exactly one
+        // must be refused and the other must finish untouched
+        var calls = List.of(1, 2).stream().map(n -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
-                return c.post(RawMcp.call(42, "sleep", "{\"ms\":800}")).body();
+                return c.post(RawMcp.call(42, "sleep", "{\"ms\":1500}")).body();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        });
-        Thread.sleep(200); // let the first request get in flight; the assertion below does not depend on timing
-        HttpResponse<String> dup = c.post(RawMcp.call(42, "echo", "{\"message\":\"dup\"}"));
-        String firstBody = first.get(10, TimeUnit.SECONDS);
-        assertTrue(firstBody.contains("slept 800"), firstBody);
-        if (dup.body().contains("Echo: dup")) {
-            return; // the first had already finished: no duplicate existed
+        })).toList();
+        List<String> bodies = new ArrayList<>();
+        for (var f : calls) {
+            bodies.add(f.get(20, TimeUnit.SECONDS));
         }
-        assertTrue(dup.body().contains("already in flight"), dup.body());
+        assertEquals(1, bodies.stream().filter(b -> b.contains("already in flight") && b.contains("\"id\":42")).count(), bodies.toString());
+        assertEquals(1, bodies.stream().filter(b -> b.contains("slept 1500")).count(), bodies.toString());
     }
+
 
     // ---- 2026-07-28 stateless clients, bridged to the stateful stdio servers ----
 

@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,7 +62,11 @@ public final class HttpUpstream implements Upstream {
         this.config = config;
         this.scheduler = scheduler;
         this.clock = nanoClock;
-        this.executor = Executors.newCachedThreadPool(threads);
+        // callbacks never block, so a few threads suffice; bounded threads and queue, and when both are full the
+        // HTTP client's own thread runs the callback instead of anything queueing without limit
+        this.executor = new java.util.concurrent.ThreadPoolExecutor(2, 16, 60, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(1024), threads,
+                new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
         this.client = HttpClient.newBuilder()
                 .version(config.http2() ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
@@ -134,8 +137,12 @@ public final class HttpUpstream implements Upstream {
                 "{\"upstream\":" + JsonScan.quote(name()) + "}");
     }
 
-    /** Fails fast while the breaker is open; otherwise lets the call through. */
-    boolean admit(Message request, Exchange ex) {
+    /** Ends the call at once if the client session is closed or the breaker is open; else lets it through. */
+    boolean admit(Message request, Exchange ex, boolean sessionClosed) {
+        if (sessionClosed) {
+            ex.onEnd(error(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "session is closed"), Exchange.Outcome.FAILED);
+            return false;
+        }
         if (breaker.tryAcquire()) {
             return true;
         }

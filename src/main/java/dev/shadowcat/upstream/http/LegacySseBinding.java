@@ -46,7 +46,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
     }
 
     void start(Message initialize, Exchange ex) {
-        if (!up.admit(initialize, ex)) {
+        if (!up.admit(initialize, ex, false)) {
             return;
         }
         HttpRequest req = up.request(up.config().url(), null, null)
@@ -78,11 +78,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
 
     @Override
     public void request(Message request, Exchange exchange) {
-        if (closed.get()) {
-            exchange.onEnd(up.error(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "session is closed"), Exchange.Outcome.FAILED);
-            return;
-        }
-        if (up.admit(request, exchange)) {
+        if (up.admit(request, exchange, closed.get())) {
             send(request, exchange);
         }
     }

@@ -52,18 +52,14 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     }
 
     void start(Message initialize, Exchange ex) {
-        if (up.admit(initialize, ex)) {
+        if (up.admit(initialize, ex, false)) {
             send(initialize, ex);
         }
     }
 
     @Override
     public void request(Message request, Exchange exchange) {
-        if (closed.get()) {
-            exchange.onEnd(up.error(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "session is closed"), Exchange.Outcome.FAILED);
-            return;
-        }
-        if (up.admit(request, exchange)) {
+        if (up.admit(request, exchange, closed.get())) {
             send(request, exchange);
         }
     }

@@ -31,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -445,9 +444,5 @@ public final class StdioUpstream implements Upstream {
     @Override
     public String toString() {
         return "StdioUpstream{" + name() + " " + config.mode() + " " + pool + "}";
-    }
-
-    static void logQuietly(String what, Throwable t) {
-        LOG.log(Level.FINE, what, t);
     }
 }
