@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -202,12 +201,7 @@ public final class Forward implements ClientSession {
             }
         }
         if (binding != null) {
-            binding.close(); // ends the remote session (DELETE)
-            try {
-                TimeUnit.MILLISECONDS.sleep(200); // let the DELETE leave; bounded
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            binding.close(); // ends the remote session (DELETE); run() waits for it through awaitStopped
         }
         return lost.get() ? 1 : 0;
     }

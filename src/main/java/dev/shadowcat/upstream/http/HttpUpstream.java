@@ -48,6 +48,8 @@ public final class HttpUpstream implements Upstream {
     private final CircuitBreaker breaker;
     private final LongSupplier clock;
     private final Set<UpstreamBinding> bindings = ConcurrentHashMap.newKeySet();
+    /** DELETEs of ended upstream sessions still on their way; {@link #awaitStopped} lets them finish. */
+    private final Set<CompletableFuture<?>> farewells = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
@@ -238,8 +240,21 @@ public final class HttpUpstream implements Upstream {
         return CompletableFuture.completedFuture(null);
     }
 
-    /** Stops the callback threads that are still busy; call after sessions were closed. */
+    void farewell(CompletableFuture<?> delete) {
+        if (farewells.add(delete)) {
+            delete.whenComplete((r, e) -> farewells.remove(delete));
+        }
+    }
+
+    /** Waits (bounded) for session DELETEs still in flight, then for the callback threads; call after shutdown(). */
     public void awaitStopped(long millis) {
+        try {
+            CompletableFuture.allOf(farewells.toArray(CompletableFuture[]::new)).get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the upstream will expire those sessions itself
+        }
         try {
             if (!executor.awaitTermination(millis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 executor.shutdownNow();

@@ -563,7 +563,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         String id = sessionId;
         if (id != null && !up.isShutdown()) {
             HttpRequest del = up.request(up.config().url(), id, version).timeout(java.time.Duration.ofSeconds(5)).DELETE().build();
-            up.client().sendAsync(del, HttpResponse.BodyHandlers.discarding());
+            up.farewell(up.client().sendAsync(del, HttpResponse.BodyHandlers.discarding()));
         }
         up.forget(this);
     }
