@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  * (2024-11-05), chosen by configuration or detected on the first session.
  *
  * <p>Thread-safe. One {@link HttpClient} per upstream keeps connections alive and runs its callbacks on this
- * upstream's own named threads, which {@link #shutdown()} stops. Each client session gets its own upstream
+ * upstream's own named threads, which {@link #awaitStopped} stops. Each client session gets its own upstream
  * session (pinned; its {@code Mcp-Session-Id} is kept here and never shown to the client). Headers sent
  * upstream are built from scratch: the protocol headers plus this upstream's configured credentials, never
  * anything the client sent.
@@ -51,6 +51,7 @@ public final class HttpUpstream implements Upstream {
     /** DELETEs of ended upstream sessions still on their way; {@link #awaitStopped} lets them finish. */
     private final Set<CompletableFuture<?>> farewells = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
+    private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -229,15 +230,24 @@ public final class HttpUpstream implements Upstream {
         return m;
     }
 
+    /**
+     * Ends every upstream session (each sends its DELETE) and completes when those DELETEs are answered or failed.
+     * The callback threads keep running until {@link #awaitStopped}: the HTTP client completes the DELETEs on them,
+     * and stopping them first would drop the DELETEs that are still on their way.
+     */
     @Override
     public CompletableFuture<Void> shutdown() {
         if (shutdown.compareAndSet(false, true)) {
             for (UpstreamBinding b : bindings) {
                 b.close();
             }
-            executor.shutdown();
         }
-        return CompletableFuture.completedFuture(null);
+        return CompletableFuture.allOf(farewells.toArray(CompletableFuture[]::new)).handle((r, e) -> null);
+    }
+
+    /** Sessions ended before {@link #awaitStopped} send their DELETE; later ones leave it to the upstream's expiry. */
+    boolean canSayFarewell() {
+        return !stopped.get();
     }
 
     void farewell(CompletableFuture<?> delete) {
@@ -246,17 +256,21 @@ public final class HttpUpstream implements Upstream {
         }
     }
 
-    /** Waits (bounded) for session DELETEs still in flight, then for the callback threads; call after shutdown(). */
+    /** Waits (bounded) for session DELETEs still in flight, then stops the callback threads; call after shutdown(). */
     public void awaitStopped(long millis) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
         try {
             CompletableFuture.allOf(farewells.toArray(CompletableFuture[]::new)).get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            // the upstream will expire those sessions itself
+            LOG.fine(() -> config.name() + ": " + farewells.size() + " session DELETEs unanswered at stop; the upstream will expire them");
         }
+        stopped.set(true);
+        executor.shutdown();
         try {
-            if (!executor.awaitTermination(millis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!executor.awaitTermination(left, java.util.concurrent.TimeUnit.NANOSECONDS)) {
                 executor.shutdownNow();
             }
         } catch (InterruptedException e) {

@@ -561,7 +561,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
             end(c, up.error(c.idJson, ErrorCodes.UPSTREAM_UNAVAILABLE, "session closed"), Exchange.Outcome.FAILED);
         }
         String id = sessionId;
-        if (id != null && !up.isShutdown()) {
+        if (id != null && up.canSayFarewell()) {
             HttpRequest del = up.request(up.config().url(), id, version).timeout(java.time.Duration.ofSeconds(5)).DELETE().build();
             up.farewell(up.client().sendAsync(del, HttpResponse.BodyHandlers.discarding()));
         }
