@@ -135,7 +135,8 @@ public final class ConfigLoader {
             o = JsonValue.EMPTY_JSON_OBJECT;
         }
         only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
-                "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames"));
+                "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames",
+                "inputWaitSeconds"));
         return new ServerSettings(
                 strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
                         "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
@@ -146,7 +147,8 @@ public final class ConfigLoader {
                 integer(o, "maxSessions", p, 10_000, 1, 1_000_000),
                 seconds(o, "shutdownTimeoutSeconds", p, 10, 0, 600),
                 integer(o, "replayEvents", p, 256, 0, 100_000),
-                integer(o, "sseQueueFrames", p, 1024, 16, 1_000_000));
+                integer(o, "sseQueueFrames", p, 1024, 16, 1_000_000),
+                seconds(o, "inputWaitSeconds", p, 300, 1, 86400));
     }
 
     private UpstreamConfig upstream(String name, JsonObject o, String key) {

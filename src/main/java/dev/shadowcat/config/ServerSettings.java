@@ -15,8 +15,11 @@ import java.util.List;
  * @param shutdownTimeout  how long shutdown waits for in-flight requests
  * @param replayEvents     events kept per SSE stream for Last-Event-ID replay
  * @param sseQueueFrames   frames queued for one slow SSE connection before it is closed
+ * @param inputWait        how long a 2026-07-28 call that returned {@code input_required} waits for the client's
+ *                         retry before it is cancelled upstream
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
-                             Duration shutdownTimeout, int replayEvents, int sseQueueFrames) {
+                             Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
+                             Duration inputWait) {
 }

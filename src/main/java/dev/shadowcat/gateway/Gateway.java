@@ -51,6 +51,8 @@ public class Gateway {
     private volatile Map<String, Upstream> upstreams = Map.of();
     private volatile ScheduledThreadPoolExecutor housekeeper;
     private volatile boolean stopped;
+    /** Signs the requestState of 2026-07-28 input-required results; one key per gateway start. */
+    private final dev.shadowcat.session.RequestStateSigner stateSigner = new dev.shadowcat.session.RequestStateSigner();
     private final java.util.concurrent.ConcurrentHashMap<String, dev.shadowcat.session.StatelessBridge> bridges =
             new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -152,7 +154,8 @@ public class Gateway {
 
     /** The bridge that serves 2026-07-28 (stateless) clients from this upstream. */
     public dev.shadowcat.session.StatelessBridge bridge(Upstream u) {
-        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u));
+        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, housekeeper, stateSigner,
+                config.server().inputWait().toMillis()));
     }
 
     public GatewayThreads threads() {

@@ -83,6 +83,16 @@ public final class AggregateUpstream implements Upstream {
     }
 
     @Override
+    public int waitingCallCapacity() {
+        return members.stream().mapToInt(Upstream::waitingCallCapacity).min().orElse(1);
+    }
+
+    @Override
+    public boolean attributesServerRequests() {
+        return members.stream().allMatch(Upstream::attributesServerRequests);
+    }
+
+    @Override
     public CompletableFuture<Void> shutdown() {
         return CompletableFuture.completedFuture(null); // members shut down on their own
     }

@@ -34,22 +34,31 @@ import java.util.logging.Logger;
  * {@code cacheScope: "private"} (the gateway cannot know whether an upstream's lists are the same for every user,
  * so it never lets them be shared). {@code subscriptions/listen} streams are fed from the upstream session's
  * list_changed and resources/updated notifications, tagged with the listen request's id. Server→client requests
- * (sampling, elicitation, roots) would need the 2026 input-required round trip, which is not bridged yet: the
- * upstream is told the client cannot answer.
+ * (sampling, elicitation, roots) made during a tools/call, prompts/get or resources/read become the 2026
+ * input-required round trip ({@link StatelessCall}); calls waiting for the client's retry are bounded in number
+ * and in time. Server→client requests the upstream makes outside such a call are refused: no client can answer.
  */
 public final class StatelessBridge implements ClientSession {
     private static final Logger LOG = Logger.getLogger(StatelessBridge.class.getName());
-    private static final Set<String> CACHEABLE = Set.of("tools/list", "prompts/list", "resources/list",
-            "resources/templates/list", "resources/read");
 
     /** Where a stateless request's messages go (the HTTP layer's response). */
     public interface Sink {
         void message(byte[] json);
 
-        void response(byte[] json);
+        /** The end of the request; {@code status} is the HTTP status if it goes out as a plain JSON body. */
+        void response(byte[] json, int status);
+
+        default void response(byte[] json) {
+            response(json, 200);
+        }
     }
 
+
     private final Upstream upstream;
+    private final java.util.concurrent.ScheduledExecutorService scheduler;
+    private final RequestStateSigner signer;
+    private final long parkTtlMillis;
+    private final Map<String, StatelessCall> parked = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
     private volatile CompletableFuture<Opened> opened;
@@ -61,8 +70,16 @@ public final class StatelessBridge implements ClientSession {
     private record Listener(String idJson, JsonObject filter, EventStream stream) {
     }
 
-    public StatelessBridge(Upstream upstream) {
+    /**
+     * @param scheduler     runs the gathering of questions and the expiry of calls waiting for input
+     * @param parkTtlMillis how long a call waits for the client's retry before it is cancelled upstream
+     */
+    public StatelessBridge(Upstream upstream, java.util.concurrent.ScheduledExecutorService scheduler,
+                           RequestStateSigner signer, long parkTtlMillis) {
         this.upstream = upstream;
+        this.scheduler = scheduler;
+        this.signer = signer;
+        this.parkTtlMillis = parkTtlMillis;
     }
 
     /** The upstream session the bridge uses, opened on first use and again after it was lost. */
@@ -75,35 +92,53 @@ public final class StatelessBridge implements ClientSession {
             if (opened != null && !opened.isCompletedExceptionally()) {
                 return opened;
             }
-            CompletableFuture<Opened> fresh = new CompletableFuture<>();
-            opened = fresh;
-            byte[] init = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-stateless-init\",\"method\":\"initialize\",\"params\":{"
-                    + "\"protocolVersion\":\"" + ProtocolVersions.LATEST + "\",\"capabilities\":{},"
-                    + "\"clientInfo\":{\"name\":\"shadowcat-stateless\",\"version\":\"0.1.0\"}}}").getBytes(StandardCharsets.UTF_8);
-            // the answer may come back before open() returns: join the two halves instead of sharing a variable
-            CompletableFuture<JsonObject> result = new CompletableFuture<>();
-            Exchange initEx = new Internal(response -> {
-                Message m = Message.trusted(response);
-                if (m.isError()) {
-                    result.completeExceptionally(new IllegalStateException("upstream '" + upstream.name()
-                            + "' refused initialize: " + m.string("error", "message")));
-                } else {
-                    result.complete(parse(response).getJsonObject("result"));
-                }
-            });
-            UpstreamBinding binding = upstream.open(this, Message.trusted(init), initEx);
-            result.whenComplete((r, err) -> {
-                if (err != null) {
-                    binding.close();
-                    fresh.completeExceptionally(err);
-                    return;
-                }
-                binding.notify(Message.trusted("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
-                        .getBytes(StandardCharsets.UTF_8)));
-                fresh.complete(new Opened(binding, r));
-            });
-            return fresh;
+            opened = open(this);
+            return opened;
         }
+    }
+
+    /** Opens an upstream session for {@code owner} and completes it with the handshake done. */
+    private CompletableFuture<Opened> open(ClientSession owner) {
+        CompletableFuture<Opened> fresh = new CompletableFuture<>();
+        byte[] init = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-stateless-init\",\"method\":\"initialize\",\"params\":{"
+                + "\"protocolVersion\":\"" + ProtocolVersions.LATEST + "\","
+                // whether a 2026 client can answer is decided per request, from what that request declares
+                + "\"capabilities\":{\"sampling\":{},\"elicitation\":{},\"roots\":{}},"
+                + "\"clientInfo\":{\"name\":\"shadowcat-stateless\",\"version\":\"0.1.0\"}}}").getBytes(StandardCharsets.UTF_8);
+        // the answer may come back before open() returns: join the two halves instead of sharing a variable
+        CompletableFuture<JsonObject> result = new CompletableFuture<>();
+        Exchange initEx = new Internal(response -> {
+            Message m = Message.trusted(response);
+            if (m.isError()) {
+                result.completeExceptionally(new IllegalStateException("upstream '" + upstream.name()
+                        + "' refused initialize: " + m.string("error", "message")));
+            } else {
+                result.complete(parse(response).getJsonObject("result"));
+            }
+        });
+        UpstreamBinding binding = upstream.open(owner, Message.trusted(init), initEx);
+        result.whenComplete((r, err) -> {
+            if (err != null) {
+                binding.close();
+                fresh.completeExceptionally(err);
+                return;
+            }
+            binding.notify(Message.trusted("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
+                    .getBytes(StandardCharsets.UTF_8)));
+            fresh.complete(new Opened(binding, r));
+        });
+        return fresh;
+    }
+
+    /**
+     * Where a request goes. A request that may be asked for input (a tools/call, prompts/get or resources/read whose
+     * client declared sampling, elicitation or roots) needs its questions attributed to it; an upstream that cannot
+     * attribute them while several requests share a session (dedicated stdio, legacy SSE) gets a session of its
+     * own for that one call, closed when the call ends.
+     */
+    private boolean needsOwnSession(Message request, JsonObject caps) {
+        return !upstream.attributesServerRequests() && StatelessCall.INTERACTIVE.contains(request.method())
+                && (caps.containsKey("sampling") || caps.containsKey("elicitation") || caps.containsKey("roots"));
     }
 
     /** {@code server/discover}: versions the gateway speaks, the upstream's capabilities and identity. */
@@ -142,31 +177,117 @@ public final class StatelessBridge implements ClientSession {
     }
 
     /**
-     * Forwards one stateless request; its notifications and response go to {@code sink}.
+     * Forwards one stateless request; its notifications and response go to {@code sink}. A retry that carries a
+     * {@code requestState} resumes the parked call it names instead.
      *
      * @return a cancel action for when the client closes the stream early
      */
     public Runnable request(Message request, Sink sink) {
-        String minted = "\"shadowcat-sl-" + ids.incrementAndGet() + "\"";
+        JsonObject caps = capabilities(request);
         long tokenSpan = request.paramsPath("_meta", "progressToken");
         String clientToken = tokenSpan >= 0 ? request.textAt(tokenSpan) : null;
         boolean logs = request.paramsPath("_meta", "io.modelcontextprotocol/logLevel") >= 0;
-        Message upstreamRequest = Message.trusted(request.rewrite(minted, tokenSpan, tokenSpan >= 0 ? minted : null));
-        Call call = new Call(request, clientToken, minted, logs, sink);
-        session().whenComplete((o, err) -> {
+        StatelessCall.Round round = new StatelessCall.Round(request, sink, caps, clientToken, logs);
+        Message forward = request;
+        if (request.paramsPath("requestState") >= 0 || request.paramsPath("inputResponses") >= 0) {
+            JsonObject params = parse(request.paramsJson().getBytes(StandardCharsets.UTF_8));
+            String problem = InputResponses.problem(params);
+            if (problem != null) {
+                sink.response(Errors.response(request.idJson(), ErrorCodes.INVALID_PARAMS, "Invalid params: " + problem, null), 400);
+                return () -> { };
+            }
+            if (params.containsKey("requestState")) {
+                return resume(request, round, params);
+            }
+            // responses without a state answer nothing the gateway asked: the call starts afresh and asks again
+            forward = InputResponses.strip(request, params);
+        }
+        String minted = "\"shadowcat-sl-" + ids.incrementAndGet() + "\"";
+        Message upstreamRequest = Message.trusted(forward.rewrite(minted, tokenSpan < 0 ? -1 : forward.paramsPath("_meta", "progressToken"),
+                tokenSpan >= 0 ? minted : null));
+        StatelessCall call = new StatelessCall(this, signer.newCallId(), round, minted);
+        boolean own = needsOwnSession(request, caps);
+        (own ? open(new CallSession()) : session()).whenComplete((o, err) -> {
             if (err != null) {
                 call.onEnd(unavailable(request.idJson(), err), Exchange.Outcome.FAILED);
                 return;
             }
-            call.binding = o.binding;
+            call.bind(o.binding, own);
             o.binding.request(upstreamRequest, call);
         });
-        return () -> {
-            UpstreamBinding b = call.binding;
-            if (b != null) {
-                b.cancel(call, "the client closed the stream");
+        return () -> call.clientLeft(round);
+    }
+
+    private Runnable resume(Message request, StatelessCall.Round round, JsonObject params) {
+        String name = StatelessCall.nameOf(request);
+        RequestStateSigner.State state = signer.verify(params.getString("requestState"), request.method(), name);
+        StatelessCall call = state == null ? null : parked.get(state.callId());
+        Runnable cancel = call == null ? null : call.resume(state.round(), round,
+                params.containsKey("inputResponses") ? params.getJsonObject("inputResponses") : null);
+        if (cancel == null) {
+            round.sink().response(Errors.response(request.idJson(), ErrorCodes.INVALID_PARAMS, state == null
+                    ? "Invalid params: requestState failed its integrity check or belongs to another request"
+                    : "Invalid params: requestState has expired or was already used; send the request again without it", null), 400);
+            return () -> { };
+        }
+        return cancel;
+    }
+
+    private static JsonObject capabilities(Message request) {
+        long span = request.paramsPath("_meta", "io.modelcontextprotocol/clientCapabilities");
+        if (span < 0) {
+            return JsonValue.EMPTY_JSON_OBJECT;
+        }
+        JsonValue v = parseValue(request.textAt(span));
+        return v instanceof JsonObject o ? o : JsonValue.EMPTY_JSON_OBJECT;
+    }
+
+    /**
+     * Registers a call that now waits for its client's retry. At capacity the call that has waited longest is
+     * given up (cancelled upstream; its client's retry gets -32602): a client that never comes back must not
+     * hold an upstream process for good, and the newest question is the one a user is most likely answering.
+     */
+    void park(StatelessCall call) {
+        int capacity = upstream.waitingCallCapacity();
+        List<StatelessCall> evicted = new java.util.ArrayList<>();
+        synchronized (parked) {
+            while (parked.size() >= capacity) {
+                StatelessCall oldest = null;
+                for (StatelessCall c : parked.values()) {
+                    if (oldest == null || c.parkedAt() < oldest.parkedAt()) {
+                        oldest = c;
+                    }
+                }
+                parked.remove(oldest.callId, oldest);
+                evicted.add(oldest);
             }
-        };
+            parked.put(call.callId, call);
+        }
+        for (StatelessCall c : evicted) {
+            LOG.info(() -> "upstream '" + upstream.name() + "': " + capacity + " calls wait for client input; giving up the oldest");
+            c.giveUp("more calls wait for client input than upstream '" + upstream.name() + "' can hold (" + capacity + ")");
+        }
+    }
+
+    void unpark(StatelessCall call) {
+        parked.remove(call.callId, call);
+    }
+
+    java.util.concurrent.ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    RequestStateSigner signer() {
+        return signer;
+    }
+
+    long parkTtlMillis() {
+        return parkTtlMillis;
+    }
+
+    /** Calls waiting for a client's input, for {@code /api}. */
+    public int parkedCalls() {
+        return parked.size();
     }
 
     /** {@code subscriptions/listen}: acknowledges, then streams matching notifications until the client leaves. */
@@ -273,7 +394,7 @@ public final class StatelessBridge implements ClientSession {
 
     @Override
     public void onUpstreamNotification(byte[] message, Exchange related) {
-        if (related != null && related.origin() instanceof Call c) {
+        if (related != null && related.origin() instanceof StatelessCall c) {
             c.onMessage(message);
         }
     }
@@ -284,8 +405,12 @@ public final class StatelessBridge implements ClientSession {
             from.answer(request.idJson(), Message.trusted(Errors.result(request.idJson(), "{}")));
             return;
         }
-        from.refuse(request.idJson(), ErrorCodes.METHOD_NOT_FOUND, "the client uses the stateless 2026-07-28 protocol; "
-                + request.method() + " cannot be relayed to it by this gateway yet");
+        if (related != null && related.origin() instanceof StatelessCall c) {
+            c.asked(request, from);
+            return;
+        }
+        from.refuse(request.idJson(), ErrorCodes.METHOD_NOT_FOUND, "the client uses the stateless 2026-07-28 protocol and "
+                + request.method() + " is not part of one of its requests; there is no client to ask");
     }
 
     @Override
@@ -308,71 +433,44 @@ public final class StatelessBridge implements ClientSession {
             l.stream.complete();
         }
         listeners.clear();
+        for (StatelessCall c : List.copyOf(parked.values())) {
+            c.giveUp("the gateway is shutting down");
+        }
+        parked.clear();
     }
 
-    /** One stateless request in flight: restores the client's id and token, adds the 2026 result fields. */
-    private final class Call implements Exchange {
-        private final Message request;
-        private final String clientToken;
-        private final String minted;
-        private final boolean logs;
-        private final Sink sink;
-        volatile UpstreamBinding binding;
-
-        Call(Message request, String clientToken, String minted, boolean logs, Sink sink) {
-            this.request = request;
-            this.clientToken = clientToken;
-            this.minted = minted;
-            this.logs = logs;
-            this.sink = sink;
+    /**
+     * The owner of a session opened for one call: questions and notifications go where the bridge sends them;
+     * list changes are left to the bridge's main session, and a lost session only ends its call.
+     */
+    private final class CallSession implements ClientSession {
+        @Override
+        public String handle() {
+            return "stateless/" + upstream.name() + "/call";
         }
 
         @Override
-        public ClientSession session() {
-            return StatelessBridge.this;
+        public String protocolVersion() {
+            return ProtocolVersions.LATEST;
         }
 
         @Override
-        public void onMessage(byte[] message) {
-            Message m = Message.trusted(message);
-            if ("notifications/message".equals(m.method()) && !logs) {
-                return; // 2026-07-28: no log notifications unless the request asked with a logLevel
-            }
-            if ("notifications/progress".equals(m.method())) {
-                long span = m.paramsPath("progressToken");
-                if (clientToken == null || span < 0 || !minted.equals(m.textAt(span))) {
-                    return;
-                }
-                message = m.rewriteSpan(span, clientToken);
-            }
-            if (m.isNotification()) {
-                sink.message(message);
-            }
+        public void onUpstreamEvent(byte[] message) {
         }
 
         @Override
-        public void onEnd(byte[] response, Outcome outcome) {
-            if (response == null) {
-                return; // cancelled: the client closed its stream and expects nothing
-            }
-            Message m = Message.trusted(Message.trusted(response).rewrite(request.idJson(), -1, null));
-            if (m.isError()) {
-                Integer code = null;
-                long c = m.path("error", "code");
-                if (c >= 0) {
-                    code = Integer.valueOf(m.textAt(c));
-                }
-                if (code != null && code == ErrorCodes.UPSTREAM_UNAVAILABLE && "resources/read".equals(request.method())) {
-                    // -32002 "resource not found" was retired in 2026-07-28 in favour of invalid params
-                    sink.response(m.rewriteSpan(c, Integer.toString(ErrorCodes.INVALID_PARAMS)));
-                    return;
-                }
-                sink.response(m.bytes());
-                return;
-            }
-            String extra = "\"resultType\":\"complete\"" + (CACHEABLE.contains(request.method())
-                    ? ",\"ttlMs\":0,\"cacheScope\":\"private\"" : "");
-            sink.response(m.withResultMembers(extra));
+        public void onUpstreamNotification(byte[] message, Exchange related) {
+            StatelessBridge.this.onUpstreamNotification(message, related);
+        }
+
+        @Override
+        public void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related) {
+            StatelessBridge.this.onUpstreamRequest(request, from, related);
+        }
+
+        @Override
+        public void onUpstreamLost(String reason) {
+            LOG.fine(() -> "a per-call stateless session on upstream '" + upstream.name() + "' ended: " + reason);
         }
     }
 

@@ -17,6 +17,24 @@ public interface Upstream {
      */
     UpstreamBinding open(ClientSession session, Message initialize, Exchange init);
 
+    /**
+     * Whether every server→client request reaches the session with the client request it serves as
+     * {@code related} (HTTP: it came on that request's stream; shared stdio: one request per child at a time).
+     * When false, a request made while several are in flight cannot be attributed.
+     */
+    default boolean attributesServerRequests() {
+        return false;
+    }
+
+    /**
+     * How many calls may sit waiting for a 2026-07-28 client's input at once without starving other traffic. A
+     * waiting call keeps its upstream request open: on stdio that holds a child process (shared mode, or a
+     * session of its own in dedicated mode), so the bound leaves one child of the pool free.
+     */
+    default int waitingCallCapacity() {
+        return 1024;
+    }
+
     /** Periodic work on the housekeeper thread: pool upkeep. */
     void maintain();
 

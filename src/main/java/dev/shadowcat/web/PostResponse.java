@@ -73,6 +73,11 @@ final class PostResponse implements ResponseSink, AsyncListener {
 
     @Override
     public void response(byte[] json) {
+        response(json, 200);
+    }
+
+    /** @param jsonStatus the HTTP status if the response goes out as a plain JSON body (not after an event stream began) */
+    void response(byte[] json, int jsonStatus) {
         EventStream s = null;
         boolean last;
         boolean asJson = false;
@@ -87,7 +92,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
             s = stream;
         }
         if (asJson) {
-            writeJson(json);
+            writeJson(json, jsonStatus);
             return;
         }
         if (s != null) {
@@ -133,10 +138,10 @@ final class PostResponse implements ResponseSink, AsyncListener {
         }
     }
 
-    private void writeJson(byte[] json) {
+    private void writeJson(byte[] json, int status) {
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
         try {
-            resp.setStatus(200);
+            resp.setStatus(status);
             resp.setContentType("application/json");
             resp.setContentLength(json.length);
             resp.setHeader("Cache-Control", "no-store");

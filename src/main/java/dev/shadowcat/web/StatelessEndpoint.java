@@ -128,8 +128,8 @@ final class StatelessEndpoint {
             }
 
             @Override
-            public void response(byte[] json) {
-                r.response(json);
+            public void response(byte[] json, int status) {
+                r.response(json, status);
             }
         };
     }

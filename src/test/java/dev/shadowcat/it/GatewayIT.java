@@ -628,6 +628,118 @@ class GatewayIT {
         listen.body().close();
     }
 
+    /** A 2026 tools/call whose client can be asked for input; returns the HTTP status and the JSON-RPC message. */
+    private static Map.Entry<Integer, jakarta.json.JsonObject> ask2026(URI ep, Object id, String tool, String args, String extraMembers)
+            throws Exception {
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":" + (id instanceof String ? "\"" + id + "\"" : id)
+                + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":" + args
+                + (extraMembers.isEmpty() ? "" : "," + extraMembers)
+                + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{},\"sampling\":{},\"roots\":{}}}}}";
+        HttpResponse<String> r = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).timeout(RawMcp.TIMEOUT)
+                .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
+                .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", tool)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        String json = r.body();
+        if (r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
+            json = json.lines().filter(l -> l.startsWith("data:") && l.contains("\"id\"")).reduce((a, b) -> b)
+                    .map(l -> l.substring(5).strip()).orElse("{}");
+        }
+        try (var reader = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new java.io.StringReader(json))) {
+            return Map.entry(r.statusCode(), reader.readObject());
+        }
+    }
+
+    private static String retryMembers(String key, String answerJson, String state) {
+        return "\"inputResponses\":{\"" + key + "\":" + answerJson + "},\"requestState\":\"" + state + "\"";
+    }
+
+    private static final String ACCEPT_ADA = "{\"action\":\"accept\",\"content\":{\"name\":\"Ada\"}}";
+
+    @Test
+    @Order(74)
+    void stateless2026_elicitation_becomesInputRequired_andTheRetryResumesTheSameUpstreamCall(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        for (String up : List.of("demo", "shared")) {
+            URI ep = mcp(base, up);
+            var first = ask2026(ep, 1, "elicit", "{\"message\":\"Your name?\"}", "");
+            assertEquals(200, first.getKey(), up + ": " + first.getValue());
+            var result = first.getValue().getJsonObject("result");
+            assertEquals("input_required", result.getString("resultType"), up + ": " + result);
+            var questions = result.getJsonObject("inputRequests");
+            assertEquals(1, questions.size(), result.toString());
+            String key = questions.keySet().iterator().next();
+            assertEquals("elicitation/create", questions.getJsonObject(key).getString("method"));
+            assertEquals("Your name?", questions.getJsonObject(key).getJsonObject("params").getString("message"));
+            String state = result.getString("requestState");
+
+            var retry = ask2026(ep, "again", "elicit", "{\"message\":\"Your name?\"}", retryMembers(key, ACCEPT_ADA, state));
+            assertEquals(200, retry.getKey(), up + ": " + retry.getValue());
+            assertEquals("again", retry.getValue().getString("id"), "the retry's own id is echoed");
+            var done = retry.getValue().getJsonObject("result");
+            assertEquals("complete", done.getString("resultType"), done.toString());
+            assertEquals("elicited: accept {\"name\":\"Ada\"}", done.getJsonArray("content").getJsonObject(0).getString("text"),
+                    "the upstream call that asked got the answer");
+
+            var replay = ask2026(ep, 3, "elicit", "{\"message\":\"Your name?\"}", retryMembers(key, ACCEPT_ADA, state));
+            assertEquals(400, replay.getKey(), replay.getValue().toString());
+            assertEquals(-32602, replay.getValue().getJsonObject("error").getInt("code"));
+            assertTrue(replay.getValue().getJsonObject("error").getString("message").contains("already used"), replay.getValue().toString());
+        }
+    }
+
+    @Test
+    @Order(75)
+    void stateless2026_inputRequired_refusesTamperedOrForeignStateAndMalformedAnswers_withoutLosingTheCall(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        URI ep = mcp(base, "demo");
+        var first = ask2026(ep, 1, "elicit", "{\"message\":\"Sure?\"}", "").getValue().getJsonObject("result");
+        String key = first.getJsonObject("inputRequests").keySet().iterator().next();
+        String state = first.getString("requestState");
+
+        var tampered = ask2026(ep, 2, "elicit", "{\"message\":\"Sure?\"}", retryMembers(key, ACCEPT_ADA, state + "x"));
+        assertEquals(400, tampered.getKey());
+        assertTrue(tampered.getValue().getJsonObject("error").getString("message").contains("integrity"), tampered.getValue().toString());
+        var foreign = ask2026(ep, 3, "sample", "{\"prompt\":\"hi\"}", retryMembers(key, ACCEPT_ADA, state));
+        assertEquals(400, foreign.getKey(), "a state only fits the request it was issued for: " + foreign.getValue());
+        var malformed = ask2026(ep, 4, "elicit", "{\"message\":\"Sure?\"}", retryMembers(key, "12345", state));
+        assertEquals(400, malformed.getKey());
+        assertEquals(-32602, malformed.getValue().getJsonObject("error").getInt("code"));
+        var noAction = ask2026(ep, 5, "elicit", "{\"message\":\"Sure?\"}", retryMembers(key, "{\"content\":{}}", state));
+        assertTrue(noAction.getValue().getJsonObject("error").getString("message").contains("action"), noAction.getValue().toString());
+
+        var good = ask2026(ep, 6, "elicit", "{\"message\":\"Sure?\"}", retryMembers(key, ACCEPT_ADA, state));
+        assertEquals("complete", good.getValue().getJsonObject("result").getString("resultType"),
+                "refused retries left the waiting call intact: " + good.getValue());
+
+        // a request that declares no sampling capability: the upstream's question is refused, not relayed
+        String undeclared = post2026(ep, 7, "tools/call", "\"name\":\"sample\",\"arguments\":{\"prompt\":\"hi\"}",
+                Map.of("Mcp-Name", "sample")).body();
+        assertFalse(undeclared.contains("input_required"), undeclared);
+        assertTrue(undeclared.contains("did not declare the 'sampling' capability"), undeclared);
+    }
+
+    @Test
+    @Order(76)
+    void stateless2026_callsWaitingForInput_areBounded_theOldestIsGivenUp(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        URI ep = mcp(base, "sharedpool"); // two children: one call may wait, one child stays free
+        var a = ask2026(ep, 1, "elicit", "{\"message\":\"A?\"}", "").getValue().getJsonObject("result");
+        var b = ask2026(ep, 2, "elicit", "{\"message\":\"B?\"}", "").getValue().getJsonObject("result");
+        String keyA = a.getJsonObject("inputRequests").keySet().iterator().next();
+        String keyB = b.getJsonObject("inputRequests").keySet().iterator().next();
+        var lateA = ask2026(ep, 3, "elicit", "{\"message\":\"A?\"}", retryMembers(keyA, ACCEPT_ADA, a.getString("requestState")));
+        assertEquals(400, lateA.getKey(), "the oldest waiting call was given up: " + lateA.getValue());
+        assertTrue(lateA.getValue().getJsonObject("error").getString("message").contains("expired"), lateA.getValue().toString());
+        var doneB = ask2026(ep, 4, "elicit", "{\"message\":\"B?\"}", retryMembers(keyB, ACCEPT_ADA, b.getString("requestState")));
+        assertEquals("complete", doneB.getValue().getJsonObject("result").getString("resultType"), doneB.getValue().toString());
+        assertTrue(call2026(ep, "echo", "{\"message\":\"still serving\"}").contains("still serving"));
+
+        // left waiting on purpose: undeploy must end it and the session it holds (checked by the last test)
+        var left = ask2026(mcp(base, "demo"), 9, "elicit", "{\"message\":\"never answered\"}", "");
+        assertEquals("input_required", left.getValue().getJsonObject("result").getString("resultType"));
+    }
+
     @Test
     @Order(90)
     void undeploy_leavesNoChildProcessAndNoGatewayThread() throws Exception {

@@ -279,6 +279,12 @@ public final class HttpUpstream implements Upstream {
         }
     }
 
+    /** Streamable HTTP carries each server→client request on the stream of the request it serves; legacy SSE does not. */
+    @Override
+    public boolean attributesServerRequests() {
+        return detected == Transport.STREAMABLE_HTTP;
+    }
+
     @Override
     public String toString() {
         return "HttpUpstream{" + name() + " " + config.url() + " " + detected + " breaker=" + breaker.state() + "}";

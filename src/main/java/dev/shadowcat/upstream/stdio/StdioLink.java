@@ -231,7 +231,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             process.send(Errors.result(m.idJson(), "{}"));
             return;
         }
-        Exchange ex = current;
+        Exchange ex = current != null ? current : onlyPending();
         ClientSession s = ex != null ? ex.session() : owner;
         if (s == null) {
             refuse(m.idJson(), ErrorCodes.METHOD_NOT_FOUND,
@@ -239,6 +239,18 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             return;
         }
         s.onUpstreamRequest(m, this, ex);
+    }
+
+    /**
+     * Dedicated mode: stdio carries no link between a server→client request and the client request it serves, so
+     * it is attributed only when exactly one request is in flight; otherwise it goes to the session as a whole.
+     */
+    private Exchange onlyPending() {
+        if (pending.size() != 1) {
+            return null;
+        }
+        var it = pending.values().iterator();
+        return it.hasNext() ? it.next().exchange : null;
     }
 
     private static Long parseId(String json) {

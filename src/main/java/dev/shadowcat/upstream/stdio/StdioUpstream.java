@@ -442,6 +442,16 @@ public final class StdioUpstream implements Upstream {
     }
 
     @Override
+    public int waitingCallCapacity() {
+        return Math.max(1, config.pool().maxSize() - 1);
+    }
+
+    @Override
+    public boolean attributesServerRequests() {
+        return config.mode() == SessionMode.SHARED;
+    }
+
+    @Override
     public String toString() {
         return "StdioUpstream{" + name() + " " + config.mode() + " " + pool + "}";
     }
