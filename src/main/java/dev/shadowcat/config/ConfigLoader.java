@@ -154,7 +154,7 @@ public final class ConfigLoader {
     private UpstreamConfig upstream(String name, JsonObject o, String key) {
         String p = key + ".";
         only(o, key, Set.of("command", "env", "cwd", "mode", "pool", "requestTimeoutSeconds", "maxFrameBytes",
-                "terminationGraceMillis", "maxRequestsPerChild", "$comment"));
+                "terminationGraceMillis", "maxRequestsPerChild", "readinessTimeoutMillis", "$comment"));
         List<String> command = strings(o, "command", p, null);
         if (command == null || command.isEmpty()) {
             throw new ConfigException(p + "command: required, a non-empty array of strings (argv, not a shell line)");
@@ -183,7 +183,8 @@ public final class ConfigLoader {
                 seconds(o, "requestTimeoutSeconds", p, 30, 1, 86_400),
                 integer(o, "maxFrameBytes", p, 16 * 1024 * 1024, 1024, Integer.MAX_VALUE),
                 Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)),
-                integer(o, "maxRequestsPerChild", p, 0, 0, Integer.MAX_VALUE));
+                integer(o, "maxRequestsPerChild", p, 0, 0, Integer.MAX_VALUE),
+                Duration.ofMillis(integer(o, "readinessTimeoutMillis", p, 5000, 0, 600_000)));
     }
 
     /** Headers the gateway sets itself; a config may not override them. */

@@ -16,10 +16,13 @@ import java.util.Map;
  * @param terminationGrace how long each step of close stdin → SIGTERM → SIGKILL waits
  * @param maxRequestsPerChild shared mode: a child is retired after serving this many requests (0 = no limit);
  *                         1 serves single-shot servers that exit after one answer
+ * @param readinessTimeout dedicated mode: how long a new child may take to answer the gateway's first
+ *                         {@code ping} before it is counted ready anyway; zero counts it ready once started
  */
 public record UpstreamConfig(String name, List<String> command, Map<String, String> env, Path cwd, SessionMode mode,
                              PoolSettings pool, Duration requestTimeout, int maxFrameBytes,
-                             Duration terminationGrace, int maxRequestsPerChild) implements UpstreamSpec {
+                             Duration terminationGrace, int maxRequestsPerChild, Duration readinessTimeout)
+        implements UpstreamSpec {
 
     /** How client sessions map onto child processes. */
     public enum SessionMode {

@@ -22,6 +22,7 @@ import java.io.OutputStream;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +41,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Demo MCP server speaking newline-delimited JSON-RPC 2.0 over stdin/stdout.
  *
  * <p>Shadowcat's demo upstream and test fixture. Flags: {@code --single-shot} (exit after the
- * first response to a request other than initialize), {@code --stubborn} (ignore stdin EOF, delay shutdown by 60 s, so only SIGKILL
+ * first response to a request other than initialize or a ping before it), {@code --stubborn} (ignore stdin EOF, delay shutdown by 60 s, so only SIGKILL
  * ends it quickly), {@code --spawn-child} (start a grandchild {@code sleep 300}, print
- * {@code grandchild-pid=<n>} to stderr). Logs go to stderr only.
+ * {@code grandchild-pid=<n>} to stderr), {@code --boot-gate FILE} (do not read stdin until FILE exists: a slow
+ * start under the caller's control), {@code --ignore-ping-before-init} (leave pings unanswered until an
+ * initialize request arrives). Logs go to stderr only.
  */
 public final class DemoMcpServer {
 
@@ -70,6 +73,7 @@ public final class DemoMcpServer {
     private final Object writeLock = new Object();
     private final boolean singleShot;
     private final boolean stubborn;
+    private final boolean ignorePingBeforeInit;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "mcp-worker");
         t.setDaemon(true);
@@ -82,22 +86,34 @@ public final class DemoMcpServer {
     private final AtomicLong nextClientRequestId = new AtomicLong();
     private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
     private volatile boolean stdinClosed;
+    private boolean initializeSeen; // stdin thread only
 
-    DemoMcpServer(OutputStream out, boolean singleShot, boolean stubborn) {
+    DemoMcpServer(OutputStream out, boolean singleShot, boolean stubborn, boolean ignorePingBeforeInit) {
         this.out = out;
         this.singleShot = singleShot;
         this.stubborn = stubborn;
+        this.ignorePingBeforeInit = ignorePingBeforeInit;
     }
 
     public static void main(String[] args) throws Exception {
-        boolean singleShot = false, stubborn = false, spawnChild = false;
-        for (String arg : args) {
-            switch (arg) {
+        boolean singleShot = false, stubborn = false, spawnChild = false, ignorePingBeforeInit = false;
+        Path bootGate = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
                 case "--single-shot" -> singleShot = true;
                 case "--stubborn" -> stubborn = true;
                 case "--spawn-child" -> spawnChild = true;
+                case "--ignore-ping-before-init" -> ignorePingBeforeInit = true;
+                case "--boot-gate" -> {
+                    if (i + 1 == args.length) {
+                        log("--boot-gate needs a file name");
+                        System.exit(2);
+                    }
+                    bootGate = Path.of(args[++i]);
+                }
                 default -> {
-                    log("unknown argument: " + arg + " (known: --single-shot --stubborn --spawn-child)");
+                    log("unknown argument: " + args[i] + " (known: --single-shot --stubborn --spawn-child"
+                            + " --boot-gate FILE --ignore-ping-before-init)");
                     System.exit(2);
                 }
             }
@@ -126,8 +142,14 @@ public final class DemoMcpServer {
                     .start();
             System.err.println("grandchild-pid=" + child.pid());
         }
+        if (bootGate != null) {
+            log("booting until " + bootGate + " exists");
+            while (!Files.exists(bootGate)) {
+                Thread.sleep(10);
+            }
+        }
         log("started pid=" + PID);
-        new DemoMcpServer(stdout, singleShot, stubborn).serve(System.in);
+        new DemoMcpServer(stdout, singleShot, stubborn, ignorePingBeforeInit).serve(System.in);
     }
 
     // ---------------------------------------------------------------- transport
@@ -196,12 +218,21 @@ public final class DemoMcpServer {
             handleNotification(name, p);
             return;
         }
+        boolean beforeInit = !initializeSeen;
+        if ("initialize".equals(name)) {
+            initializeSeen = true;
+        } else if ("ping".equals(name) && beforeInit && ignorePingBeforeInit) {
+            log("ignoring ping " + id + " before initialize");
+            return;
+        }
         InFlight call = new InFlight(id);
         if (inFlight.putIfAbsent(call.key, call) != null) {
             sendError(id, INVALID_REQUEST, "Invalid Request: id " + id + " is already in use");
             return;
         }
-        workers.execute(() -> runRequest(call, name, p));
+        // the handshake and a readiness ping before it do not count: a single-shot server answers one real request
+        boolean counts = !"initialize".equals(name) && !("ping".equals(name) && beforeInit);
+        workers.execute(() -> runRequest(call, name, p, counts));
     }
 
     private void rejectOrLog(boolean isRequest, JsonValue id, int code, String message) {
@@ -238,7 +269,7 @@ public final class DemoMcpServer {
         }
     }
 
-    private void runRequest(InFlight call, String method, JsonObject params) {
+    private void runRequest(InFlight call, String method, JsonObject params, boolean countsForSingleShot) {
         JsonObject reply = null;
         boolean deliver;
         try {
@@ -259,8 +290,7 @@ public final class DemoMcpServer {
             Thread.interrupted(); // a late cancel must not leak into this pooled thread's next task
         }
         if (deliver && reply != null) {
-            // the handshake does not count: a single-shot server answers one real request, then quits
-            send(reply, !"initialize".equals(method));
+            send(reply, countsForSingleShot);
         }
     }
 

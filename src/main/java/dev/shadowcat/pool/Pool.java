@@ -26,6 +26,10 @@ import java.util.logging.Logger;
  * <li>Idle entries are reused LIFO, so the warmest child serves and the coldest ages out.</li>
  * <li>{@code total} counts every live or starting entry; a lease is granted from idle, else by creating a
  * new entry while {@code total < maxSize}, else by queueing a waiter with a deadline.</li>
+ * <li>An acquirer that started a creation waits in the same queue, without a deadline (its creation bounds
+ * its wait): it takes whatever entry is ready first, its own or another, so a slow start never holds it
+ * while a ready entry sits idle. A creation goes to its own acquirer if that one still waits, else to the
+ * oldest waiter, else to idle; a failed creation fails its own acquirer if that one still waits.</li>
  * <li>A returned entry goes straight to the oldest waiter, inside the same critical section that frees its
  * slot, so waiters reuse returned children instead of spawning new ones.</li>
  * <li>Lifetime is counted from creation, idle time from the last return.</li>
@@ -45,7 +49,10 @@ public final class Pool<R extends Pool.Pooled> {
         void retire();
     }
 
-    /** Creates resources; the future completes when the resource is ready to serve. */
+    /**
+     * Creates resources; the future completes when the resource is ready to serve. Until then the entry
+     * counts as starting: it is neither idle nor handed out.
+     */
     @FunctionalInterface
     public interface Factory<R> {
         CompletableFuture<R> create();
@@ -74,7 +81,8 @@ public final class Pool<R extends Pool.Pooled> {
     private final class Waiter {
         final CompletableFuture<Lease<R>> future = new CompletableFuture<>();
         final long since = clock.getAsLong();
-        ScheduledFuture<?> timeout; // guarded by lock
+        ScheduledFuture<?> timeout; // guarded by lock; not set, or cancelled, once creating
+        boolean creating;           // guarded by lock: a creation was started for it and bounds its wait
     }
 
     private final String name;
@@ -87,6 +95,7 @@ public final class Pool<R extends Pool.Pooled> {
     // guarded by lock
     private final ArrayDeque<Entry> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private int creators; // waiters that are creating
     private int total;
     private int leased;
     private int starting;
@@ -137,7 +146,11 @@ public final class Pool<R extends Pool.Pooled> {
                         total++;
                         starting++;
                         create = true;
-                    } else if (waiters.size() < settings.maxWaiters()) {
+                        waiter = new Waiter();
+                        waiter.creating = true;
+                        creators++;
+                        waiters.addLast(waiter);
+                    } else if (waiters.size() - creators < settings.maxWaiters()) {
                         waiter = new Waiter();
                         Waiter w = waiter;
                         try {
@@ -163,15 +176,13 @@ public final class Pool<R extends Pool.Pooled> {
             return CompletableFuture.completedFuture(new Lease<>(this, got));
         }
         if (create) {
-            CompletableFuture<Lease<R>> f = new CompletableFuture<>();
-            spawn(f);
-            return f;
+            spawn(waiter);
         }
         return waiter.future;
     }
 
-    /** Creates one entry and hands it to {@code target}, or to the idle stack when target is null. */
-    private void spawn(CompletableFuture<Lease<R>> target) {
+    /** Creates one entry for {@code origin} (null: for the idle stack), see {@link #spawned}. */
+    private void spawn(Waiter origin) {
         CompletableFuture<R> created;
         try {
             created = factory.create();
@@ -180,70 +191,74 @@ public final class Pool<R extends Pool.Pooled> {
         }
         created.whenComplete((res, err) -> {
             if (err != null) {
-                spawnFailed(target, err);
+                spawnFailed(origin, err);
             } else {
-                spawned(target, res);
+                spawned(origin, res);
             }
         });
     }
 
-    private void spawned(CompletableFuture<Lease<R>> target, R res) {
+    /** A creation completed: to its origin if that one still waits, else to the oldest waiter, else idle. */
+    private void spawned(Waiter origin, R res) {
         Entry e = new Entry(res, clock.getAsLong());
         boolean retireNow = false;
-        Lease<R> lease = null;
         Waiter handoff = null;
         lock.lock();
         try {
             starting--;
             spawned++;
-            if (closed) {
+            if (closed) { // close() has already failed every waiter, the origin included
                 total--;
                 retired++;
                 e.state = EntryState.RETIRED;
                 retireNow = true;
-            } else if (target != null) {
-                e.state = EntryState.LEASED;
-                leased++;
-                lease = new Lease<>(this, e);
-            } else if ((handoff = pollWaiterLocked()) != null) {
-                e.state = EntryState.LEASED;
-                leased++;
-                lease = new Lease<>(this, e);
             } else {
-                e.state = EntryState.IDLE;
-                idle.addFirst(e);
+                handoff = origin != null && takeLocked(origin) ? origin : pollWaiterLocked();
+                if (handoff != null) {
+                    e.state = EntryState.LEASED;
+                    leased++;
+                } else {
+                    e.state = EntryState.IDLE;
+                    idle.addFirst(e);
+                }
             }
         } finally {
             lock.unlock();
         }
         if (retireNow) {
             res.retire();
-            if (target != null) {
-                target.completeExceptionally(new PoolException("pool '" + name + "' is closed"));
-            }
             return;
         }
-        CompletableFuture<Lease<R>> dest = target != null ? target : handoff != null ? handoff.future : null;
-        if (dest != null && !dest.complete(lease)) {
-            lease.release(); // the waiter gave up in the meantime
+        if (handoff != null) {
+            Lease<R> lease = new Lease<>(this, e);
+            if (!handoff.future.complete(lease)) {
+                lease.release(); // the waiter gave up in the meantime
+            }
         }
     }
 
-    private void spawnFailed(CompletableFuture<Lease<R>> target, Throwable err) {
+    /** A creation failed: its origin fails if it still waits (one served by another entry meanwhile does not). */
+    private void spawnFailed(Waiter origin, Throwable err) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                 ? err.getCause() : err;
+        boolean wasClosed;
+        boolean failOrigin;
         lock.lock();
         try {
             starting--;
             total--;
             spawnFailures++;
             lastSpawnFailure = String.valueOf(cause.getMessage());
+            wasClosed = closed;
+            failOrigin = origin != null && takeLocked(origin);
         } finally {
             lock.unlock();
         }
-        LOG.log(Level.WARNING, "pool '" + name + "': could not start a resource", cause);
-        if (target != null) {
-            target.completeExceptionally(new PoolException("pool '" + name + "': could not start: " + cause.getMessage(), cause));
+        // closing ends resources that are still starting: their failure is expected then
+        LOG.log(wasClosed ? Level.FINE : Level.WARNING, "pool '" + name + "': could not start a resource", cause);
+        if (failOrigin) {
+            origin.future.completeExceptionally(
+                    new PoolException("pool '" + name + "': could not start: " + cause.getMessage(), cause));
         }
     }
 
@@ -261,8 +276,8 @@ public final class Pool<R extends Pool.Pooled> {
             long now = clock.getAsLong();
             if (closed || !reusable || !e.resource.isAlive() || lifetimeOver(e, now)) {
                 toRetire = dropLocked(e).resource;
-                if (!closed && !waiters.isEmpty() && total < settings.maxSize()) {
-                    spawnFor = pollWaiterLocked();
+                if (!closed && total < settings.maxSize()) {
+                    spawnFor = startCreatingLocked();
                     if (spawnFor != null) {
                         total++;
                         starting++;
@@ -286,7 +301,7 @@ public final class Pool<R extends Pool.Pooled> {
             giveBack(e, true);
         }
         if (spawnFor != null) {
-            spawn(spawnFor.future);
+            spawn(spawnFor);
         }
     }
 
@@ -342,7 +357,7 @@ public final class Pool<R extends Pool.Pooled> {
             toFail = new ArrayList<>(waiters);
             waiters.clear();
             for (Waiter w : toFail) {
-                w.timeout.cancel(false);
+                leaveLocked(w);
             }
         } finally {
             lock.unlock();
@@ -358,8 +373,8 @@ public final class Pool<R extends Pool.Pooled> {
         String why;
         lock.lock();
         try {
-            if (!waiters.remove(w)) {
-                return;
+            if (w.creating || !waiters.remove(w)) {
+                return; // served, or its own creation now bounds its wait
             }
             acquireTimeouts++;
             why = "no process for upstream '" + name + "' after "
@@ -374,8 +389,42 @@ public final class Pool<R extends Pool.Pooled> {
     private Waiter pollWaiterLocked() {
         Waiter w;
         while ((w = waiters.pollFirst()) != null) {
-            w.timeout.cancel(false);
+            leaveLocked(w);
             if (!w.future.isDone()) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Takes {@code w} out of the queue; false if it was no longer there or has given up. */
+    private boolean takeLocked(Waiter w) {
+        if (!waiters.remove(w)) {
+            return false;
+        }
+        leaveLocked(w);
+        return !w.future.isDone();
+    }
+
+    /** Bookkeeping for a waiter that left the queue. */
+    private void leaveLocked(Waiter w) {
+        if (w.creating) {
+            creators--;
+        } else {
+            w.timeout.cancel(false);
+        }
+    }
+
+    /**
+     * A slot was freed while callers wait: the oldest waiter with a deadline becomes the origin of a new
+     * creation and keeps its place in the queue. Null when every waiter already has a creation of its own.
+     */
+    private Waiter startCreatingLocked() {
+        for (Waiter w : waiters) {
+            if (!w.creating && !w.future.isDone()) {
+                w.timeout.cancel(false);
+                w.creating = true;
+                creators++;
                 return w;
             }
         }
@@ -419,13 +468,13 @@ public final class Pool<R extends Pool.Pooled> {
 
     private String describeLocked() {
         return "total=" + total + ", leased=" + leased + ", idle=" + idle.size() + ", starting=" + starting
-                + ", waiting=" + waiters.size() + ", max=" + settings.maxSize();
+                + ", waiting=" + (waiters.size() - creators) + ", max=" + settings.maxSize();
     }
 
     public PoolStats stats() {
         lock.lock();
         try {
-            return new PoolStats(name, total, leased, idle.size(), starting, waiters.size(), settings.maxSize(),
+            return new PoolStats(name, total, leased, idle.size(), starting, waiters.size() - creators, settings.maxSize(),
                     spawned, reused, retired, died, spawnFailures, acquireTimeouts, closed);
         } finally {
             lock.unlock();

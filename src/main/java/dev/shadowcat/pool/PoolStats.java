@@ -3,6 +3,8 @@ package dev.shadowcat.pool;
 /**
  * A snapshot of one pool's counters.
  *
+ * @param starting resources being created (a creation ends when its resource is ready to serve)
+ * @param waiting  callers queued for a free slot; one that started a creation is counted in starting
  * @param spawned  resources created over the pool's life
  * @param reused   leases served by an existing resource
  * @param retired  resources ended by the pool while alive (expired, returned as not reusable, closed)

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the demo server as a real subprocess and talks JSON-RPC to it over its pipes. */
 @Timeout(60)
@@ -201,6 +202,51 @@ class DemoMcpServerTest {
             assertNotNull(s.next().get("id"));
             assertEquals(Server.EOF, s.nextLine(), "only one response");
             assertEquals(0, s.awaitExit());
+        }
+    }
+
+    /** The gateway's readiness ping comes before initialize; the MCP spec allows it and it is no real request. */
+    @Test
+    void pingBeforeInitializeIsAnsweredAndDoesNotCountForSingleShot() throws Exception {
+        try (Server s = new Server("--single-shot")) {
+            s.sendLine("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-ready\",\"method\":\"ping\"}");
+            JsonObject pong = s.next();
+            assertEquals("shadowcat-ready", pong.getString("id"));
+            assertEquals(JsonValue.EMPTY_JSON_OBJECT, pong.getJsonObject("result"));
+            s.call(1, "initialize", "{\"protocolVersion\":\"2025-11-25\"}");
+            s.call(2, "ping", "{}");
+            assertEquals(Server.EOF, s.nextLine(), "the ping after initialize was the one real request");
+            assertEquals(0, s.awaitExit());
+        }
+    }
+
+    @Test
+    void ignorePingBeforeInitLeavesOnlyThoseUnanswered() throws Exception {
+        try (Server s = new Server("--ignore-ping-before-init")) {
+            s.send(1, "ping", "{}");
+            s.send(2, "initialize", "{\"protocolVersion\":\"2025-11-25\"}");
+            s.send(3, "ping", "{}");
+            List<Integer> ids = new ArrayList<>(); // requests run concurrently: answers come in any order
+            while (!ids.containsAll(List.of(2, 3))) {
+                ids.add(s.next().getInt("id"));
+            }
+            assertEquals(2, ids.size(), "answered: " + ids);
+        }
+    }
+
+    @Test
+    void bootGateHoldsStdinUntilTheFileExists(@TempDir Path dir) throws Exception {
+        Path gate = dir.resolve("gate");
+        try (Server s = new Server("--boot-gate", gate.toString())) {
+            s.send(1, "ping", "{}");
+            long end = System.nanoTime() + WAIT.toNanos();
+            while (!s.stderr.toString().contains("booting until") && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertTrue(s.stderr.toString().contains("booting until"), s.stderr::toString);
+            assertNull(s.lines.poll(300, TimeUnit.MILLISECONDS), "no answer while the gate is closed");
+            java.nio.file.Files.createFile(gate);
+            assertEquals(1, s.next().getInt("id"));
         }
     }
 

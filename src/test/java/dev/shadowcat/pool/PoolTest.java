@@ -207,6 +207,121 @@ class PoolTest {
         assertEquals(2, p.stats().idle(), "idle timeout retires down to minIdle, not below");
     }
 
+    /** Creations the test completes by hand, in the order they were asked for. */
+    private final List<CompletableFuture<Res>> creations = new ArrayList<>();
+
+    private Pool<Res> manualPool(int max, int minIdle, long acquireMs) {
+        PoolSettings s = new PoolSettings(max, minIdle, Duration.ofMillis(acquireMs), Duration.ofSeconds(60),
+                Duration.ofSeconds(600), 10);
+        return new Pool<>("manual", s, () -> {
+            CompletableFuture<Res> f = new CompletableFuture<>();
+            creations.add(f);
+            return f;
+        }, scheduler, clock::get);
+    }
+
+    @Test
+    void startingResource_isNeitherIdleNorHandedOut() throws Exception {
+        Pool<Res> p = manualPool(2, 1, 1000);
+        p.maintain();
+        assertEquals(1, p.stats().starting());
+        assertEquals(0, p.stats().idle());
+        p.maintain();
+        assertEquals(1, creations.size(), "a starting resource counts toward minIdle");
+        creations.get(0).complete(new Res(1));
+        assertEquals(1, p.stats().idle());
+        assertEquals(0, p.stats().starting());
+        assertEquals(1, get(p.acquire()).resource().n);
+    }
+
+    @Test
+    void acquirerThatStartedACreation_takesTheFirstResourceReady() throws Exception {
+        Pool<Res> p = manualPool(3, 1, 1000);
+        p.maintain(); // creation 0: warm, still starting
+        CompletableFuture<Lease<Res>> a = p.acquire(); // nothing idle: starts creation 1 and waits
+        assertEquals(2, creations.size());
+        assertEquals(0, p.stats().waiting(), "its own creation bounds its wait: " + p.stats());
+        creations.get(0).complete(new Res(10));
+        assertEquals(10, get(a).resource().n, "the warm resource was ready first");
+        creations.get(1).complete(new Res(11));
+        PoolStats st = p.stats();
+        assertEquals(1, st.idle(), "the acquirer's own creation joins the idle stack: " + st);
+        assertEquals(2, st.total(), st.toString());
+        assertEquals(1, st.leased(), st.toString());
+    }
+
+    @Test
+    void acquirerThatStartedACreation_takesAReturnedResource() throws Exception {
+        Pool<Res> p = manualPool(2, 0, 1000);
+        CompletableFuture<Lease<Res>> first = p.acquire();
+        creations.get(0).complete(new Res(1));
+        CompletableFuture<Lease<Res>> second = p.acquire();
+        assertFalse(second.isDone());
+        get(first).release();
+        assertEquals(1, get(second).resource().n, "the returned resource, not the one still starting");
+        creations.get(1).complete(new Res(2));
+        assertEquals(1, p.stats().idle());
+        assertEquals(0, p.stats().starting());
+    }
+
+    @Test
+    void failedCreation_ofAnAcquirerServedMeanwhile_failsNobody() throws Exception {
+        Pool<Res> p = manualPool(3, 1, 1000);
+        p.maintain();
+        CompletableFuture<Lease<Res>> a = p.acquire();
+        creations.get(0).complete(new Res(10));
+        Lease<Res> l = get(a);
+        creations.get(1).completeExceptionally(new IllegalStateException("child exited"));
+        PoolStats st = p.stats();
+        assertEquals(1, st.spawnFailures(), st.toString());
+        assertEquals(1, st.total(), st.toString());
+        assertFalse(l.isEnded());
+    }
+
+    @Test
+    void failedCreation_failsItsOwnWaitingAcquirer() {
+        Pool<Res> p = manualPool(2, 0, 1000);
+        CompletableFuture<Lease<Res>> a = p.acquire();
+        creations.get(0).completeExceptionally(new IllegalStateException("child exited"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> get(a));
+        assertTrue(e.getCause().getMessage().contains("child exited"), e.getCause().getMessage());
+        assertEquals(0, p.stats().total());
+    }
+
+    @Test
+    void close_failsAnAcquirerWaitingForItsCreationAtOnce_andRetiresWhatStartsLater() {
+        Pool<Res> p = manualPool(2, 1, 60_000);
+        p.maintain();
+        CompletableFuture<Lease<Res>> a = p.acquire();
+        p.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> a.get(1, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("closed"), e.getCause().getMessage());
+        Res late = new Res(1);
+        creations.get(0).complete(late);
+        creations.get(1).completeExceptionally(new IllegalStateException("ended by close"));
+        assertTrue(late.retired, "a resource that finishes starting after close is retired");
+        PoolStats st = p.stats();
+        assertEquals(0, st.total(), st.toString());
+        assertEquals(0, st.starting(), st.toString());
+    }
+
+    @Test
+    void slotFreedWhileCallersWait_startsACreationForTheOldestWithoutADeadline() throws Exception {
+        Pool<Res> p = manualPool(1, 0, 50);
+        CompletableFuture<Lease<Res>> first = p.acquire();
+        creations.get(0).complete(new Res(1));
+        CompletableFuture<Lease<Res>> waiting = p.acquire();
+        assertEquals(1, p.stats().waiting());
+        get(first).retire();
+        assertEquals(2, creations.size(), "the freed slot starts a creation for the waiter");
+        assertEquals(0, p.stats().waiting(), p.stats().toString());
+        Thread.sleep(200); // past the 50 ms acquire timeout: the creation, not the deadline, bounds the wait now
+        assertFalse(waiting.isDone(), "not timed out while its creation runs");
+        creations.get(1).complete(new Res(2));
+        assertEquals(2, get(waiting).resource().n);
+        assertEquals(0, p.stats().acquireTimeouts());
+    }
+
     @Test
     void failedCreation_isReported_andFreesItsSlot() throws Exception {
         PoolSettings s = new PoolSettings(1, 0, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(600), 10);

@@ -39,6 +39,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private volatile ChildProcess process;
     private volatile boolean lost;
+    private volatile ReadinessProbe readiness;
 
     /** Dedicated mode: the one session this child serves. */
     volatile ClientSession owner;
@@ -73,6 +74,22 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
 
     StdioUpstream upstream() {
         return upstream;
+    }
+
+    /**
+     * Pings the freshly started child, outside the id sequence of {@link #send}; the probe's outcome tells
+     * when it reads its stdin. Its answer is consumed here and never reaches a client.
+     */
+    ReadinessProbe probeReadiness(java.time.Duration bound) {
+        ReadinessProbe probe = new ReadinessProbe();
+        readiness = probe;
+        // after publishing the probe: a child lost before this point is seen here, a later loss by onClosed
+        if (!isAlive() || !process.send(ReadinessProbe.PING)) {
+            probe.lost("upstream '" + upstream.name() + "' ended while starting");
+        } else {
+            probe.arm(bound, upstream.scheduler());
+        }
+        return probe;
     }
 
     /** Sends a request; returns its upstream id, or -1 after ending the exchange with an error. */
@@ -199,7 +216,15 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     }
 
     private void onResponse(Message m) {
-        Long id = parseId(m.idJson());
+        String idJson = m.idJson();
+        if (ReadinessProbe.ID_JSON.equals(idJson)) {
+            ReadinessProbe probe = readiness;
+            if (probe != null) {
+                probe.answered(); // a late answer after the bound is a no-op
+            }
+            return;
+        }
+        Long id = parseId(idJson);
         Pending p = id == null ? null : pending.remove(id);
         if (p == null) {
             LOG.fine(() -> process.label() + ": response for unknown or expired id " + m.idJson());
@@ -281,6 +306,10 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             }
         }
         upstream.onLinkLost(this, msg);
+        ReadinessProbe probe = readiness;
+        if (probe != null) {
+            probe.lost(msg);
+        }
     }
 
     // ---- UpstreamPeer: the client's answers to the child's requests ----

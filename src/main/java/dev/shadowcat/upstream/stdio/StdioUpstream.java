@@ -40,7 +40,8 @@ import java.util.logging.Logger;
  * <ul>
  * <li>{@code dedicated}: a session leases one child at {@code initialize} and keeps it; the client's own
  * handshake goes to it; when the session ends the child is terminated (a stdio server holds exactly one MCP
- * session, so it is never reused). Idle pool entries are warm, not yet initialized children.</li>
+ * session, so it is never reused). Idle pool entries are warm, not yet initialized children that have
+ * answered a {@code ping} (see {@link ReadinessProbe}).</li>
  * <li>{@code shared}: the gateway initializes each child once and answers clients' {@code initialize} from
  * that result. Every request leases a child exclusively until its response, so any notification or
  * server→client request the child sends meanwhile belongs to that request's session and no other. A child
@@ -61,6 +62,7 @@ public final class StdioUpstream implements Upstream {
     private final Set<SharedBinding> sharedSessions = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
+    private final AtomicLong readinessTimeouts = new AtomicLong();
     private volatile JsonObject sharedInitResult;
 
     public StdioUpstream(UpstreamConfig config, GatewayThreads threads, ScheduledExecutorService scheduler,
@@ -100,10 +102,39 @@ public final class StdioUpstream implements Upstream {
             }
             return link;
         }, spawner);
-        if (config.mode() == SessionMode.DEDICATED) {
+        if (config.mode() == SessionMode.SHARED) {
+            return started.thenCompose(this::handshake); // the handshake's answer is the readiness signal
+        }
+        if (config.readinessTimeout().isZero()) {
             return started;
         }
-        return started.thenCompose(this::handshake);
+        return started.thenCompose(this::awaitReady);
+    }
+
+    /**
+     * Dedicated mode: the pool counts a child (idle or leased) only once it reads its stdin, so a session gets
+     * a booted child rather than the newest, still booting one. Asynchronous; bounded by readinessTimeout.
+     */
+    private CompletableFuture<StdioLink> awaitReady(StdioLink link) {
+        ReadinessProbe probe = link.probeReadiness(config.readinessTimeout());
+        return probe.outcome().thenApply(state -> switch (state) {
+            case ANSWERED -> {
+                LOG.fine(() -> link.process().label() + ": ready after " + probe.elapsedMillis() + " ms");
+                yield link;
+            }
+            case TIMED_OUT -> {
+                readinessTimeouts.incrementAndGet();
+                LOG.fine(() -> link.process().label() + ": no answer to ping within "
+                        + config.readinessTimeout().toMillis() + " ms of starting; handed out as ready");
+                yield link;
+            }
+            case LOST -> {
+                link.retire();
+                throw new IllegalStateException(link.process().label() + " ended before it was ready: "
+                        + probe.lostReason());
+            }
+            case PROBING -> throw new IllegalStateException("readiness outcome before the probe ended");
+        });
     }
 
     private CompletableFuture<StdioLink> handshake(StdioLink link) {
@@ -251,6 +282,7 @@ public final class StdioUpstream implements Upstream {
         m.put("spawnFailures", p.spawnFailures());
         m.put("acquireTimeouts", p.acquireTimeouts());
         m.put("terminating", terminations.size());
+        m.put("readinessTimeouts", readinessTimeouts.get());
         m.put("sessionsOpened", sessionsOpened.get());
         return m;
     }

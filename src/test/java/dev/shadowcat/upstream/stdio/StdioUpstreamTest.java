@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -569,6 +570,188 @@ class StdioUpstreamTest {
                 "B did not subscribe, but list_changed goes to every session");
     }
 
+    // ------------------------------------------------------------------ readiness (dedicated mode)
+
+    /** A warm child counts as starting, not idle, until it answers the readiness ping; then a session gets it. */
+    @Test
+    void readiness_aBootingChildIsNotIdleUntilItAnswersPing() throws Exception {
+        minIdle = 1;
+        readinessTimeout = Duration.ofSeconds(2 * WAIT_S); // longer than any wait below: the gate decides
+        Path gate = tmp.resolve("boot");
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", gate.toString());
+        up.maintain();
+        long child = awaitChildren(1).get(0);
+
+        // the child exists but cannot read its stdin before the gate opens, so it cannot have answered
+        PoolStats booting = up.poolStats();
+        assertEquals(0, booting.idle(), "a booting child is not idle: " + booting);
+        assertEquals(1, booting.starting(), booting.toString());
+        up.maintain();
+        assertEquals(1, up.poolStats().total(), "a booting child counts toward minIdle: " + up.poolStats());
+
+        Files.createFile(gate);
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> up.poolStats().idle() == 1), up.poolStats().toString());
+        assertEquals(0L, up.stats().get("readinessTimeouts"), "it answered the ping: " + up.stats());
+
+        RecordingSession s = new RecordingSession("s");
+        RecordingExchange init = new RecordingExchange(s);
+        UpstreamBinding b = up.open(s, initialize(3), init);
+        bindings.add(b);
+        End end = init.await();
+        assertEquals(Exchange.Outcome.REPLIED, end.outcome(), () -> text(end.response()));
+        assertEquals(3, json(end.response()).getInt("id"), "the client's initialize, not the ping, answered");
+        b.notify(initialized());
+        assertEquals(child, pidCall(b, s), "the session got the warm child");
+        assertEquals(1, init.ends.get());
+        assertTrue(s.notifications.isEmpty() && s.requests.isEmpty(), "nothing of the ping reached the session");
+        PoolStats st = up.poolStats();
+        assertEquals(1, st.spawned(), st.toString());
+        assertEquals(1, st.reused(), "leased from idle: " + st);
+    }
+
+    /** A child that ignores ping before initialize is handed out once the bound passes. */
+    @Test
+    void readiness_aChildThatNeverAnswersPingIsHandedOutAfterTheBound() throws Exception {
+        readinessTimeout = Duration.ofMillis(300);
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofSeconds(2),
+                "--ignore-ping-before-init");
+        RecordingSession s = new RecordingSession("s");
+        UpstreamBinding b = open(up, s);
+        pidCall(b, s);
+        assertEquals(1L, up.stats().get("readinessTimeouts"), up.stats().toString());
+        assertEquals(0, up.poolStats().spawnFailures(), up.poolStats().toString());
+    }
+
+    /** The bound passed while the child was still booting: it serves, and its late answer to the ping is consumed. */
+    @Test
+    void readiness_aLateAnswerAfterTheBoundIsConsumed() throws Exception {
+        minIdle = 1;
+        readinessTimeout = Duration.ofMillis(300);
+        Path gate = tmp.resolve("boot");
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", gate.toString());
+        up.maintain();
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> up.poolStats().idle() == 1), up.poolStats().toString());
+        assertEquals(1L, up.stats().get("readinessTimeouts"), "the gate is closed, so only the bound ends the probe");
+
+        RecordingSession s = new RecordingSession("s");
+        RecordingExchange init = new RecordingExchange(s);
+        UpstreamBinding b = up.open(s, initialize(4), init);
+        bindings.add(b);
+        Files.createFile(gate); // now the child reads the ping, then the initialize
+        End end = init.await();
+        assertEquals(Exchange.Outcome.REPLIED, end.outcome(), () -> text(end.response()));
+        assertEquals(4, json(end.response()).getInt("id"));
+        b.notify(initialized());
+        pidCall(b, s);
+        assertEquals(1, init.ends.get(), "exactly one end for the initialize");
+        assertTrue(s.notifications.isEmpty() && s.requests.isEmpty(), "nothing of the ping reached the session");
+    }
+
+    /** readinessTimeout 0 turns the probe off: a child is idle as soon as it is started. */
+    @Test
+    void readiness_zeroBoundCountsAStartedChildIdle() throws Exception {
+        minIdle = 1;
+        readinessTimeout = Duration.ZERO;
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", tmp.resolve("never").toString());
+        up.maintain();
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> up.poolStats().idle() == 1), up.poolStats().toString());
+        assertEquals(0L, up.stats().get("readinessTimeouts"), up.stats().toString());
+    }
+
+    /** A warm child that dies while booting is a start failure, and the next upkeep replaces it. */
+    @Test
+    void readiness_aChildThatDiesWhileBootingIsDiscardedAndReplaced() throws Exception {
+        minIdle = 1;
+        readinessTimeout = Duration.ofSeconds(2 * WAIT_S);
+        Path gate = tmp.resolve("boot");
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", gate.toString());
+        up.maintain();
+        long first = awaitChildren(1).get(0);
+        ProcessHandle.of(first).orElseThrow().destroyForcibly();
+
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> up.poolStats().spawnFailures() == 1), up.poolStats().toString());
+        PoolStats dead = up.poolStats();
+        assertEquals(0, dead.total(), "discarded: " + dead);
+        assertEquals(0, dead.idle(), dead.toString());
+        assertTrue(poll(Duration.ofSeconds(10), () -> isGone(first) && noThreadsFor(first)), "child " + first + " reaped");
+
+        up.maintain();
+        Files.createFile(gate);
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> up.poolStats().idle() == 1), up.poolStats().toString());
+        RecordingSession s = new RecordingSession("s");
+        UpstreamBinding b = open(up, s);
+        assertNotEquals(first, pidCall(b, s), "a replacement serves");
+        PoolStats st = up.poolStats();
+        assertEquals(1, st.spawned(), "only the replacement started: " + st);
+        assertEquals(1, st.spawnFailures(), st.toString());
+    }
+
+    /** A session whose own new child dies before it is ready gets an error, not a dead child. */
+    @Test
+    void readiness_aSessionWhoseChildDiesWhileBootingGetsAnError() throws Exception {
+        readinessTimeout = Duration.ofSeconds(2 * WAIT_S);
+        Path gate = tmp.resolve("boot");
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 2, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", gate.toString());
+        RecordingSession s = new RecordingSession("s");
+        RecordingExchange init = new RecordingExchange(s);
+        bindings.add(up.open(s, initialize(5), init));
+        long child = awaitChildren(1).get(0);
+        assertFalse(init.end.isDone(), "initialize waits for the booting child");
+        ProcessHandle.of(child).orElseThrow().destroyForcibly();
+
+        End end = init.await();
+        assertEquals(Exchange.Outcome.FAILED, end.outcome());
+        JsonObject resp = json(end.response());
+        assertEquals(5, resp.getInt("id"));
+        assertEquals(ErrorCodes.UPSTREAM_UNAVAILABLE, resp.getJsonObject("error").getInt("code"), resp.toString());
+        assertTrue(resp.getJsonObject("error").getString("message").contains("ended before it was ready"), resp.toString());
+        assertEquals(1, up.poolStats().spawnFailures(), up.poolStats().toString());
+        assertEquals(0, up.poolStats().total(), up.poolStats().toString());
+    }
+
+    /** Shutdown ends children that are still booting, warm ones and one a session waits for alike. */
+    @Test
+    void readiness_shutdownWhileChildrenBootLeavesNoProcess() throws Exception {
+        minIdle = 2;
+        readinessTimeout = Duration.ofSeconds(2 * WAIT_S);
+        Path gate = tmp.resolve("never");
+        StdioUpstream up = upstream(SessionMode.DEDICATED, 3, Duration.ofSeconds(30), Duration.ofMillis(300),
+                "--boot-gate", gate.toString());
+        up.maintain();
+        RecordingSession s = new RecordingSession("s");
+        RecordingExchange init = new RecordingExchange(s);
+        UpstreamBinding b = up.open(s, initialize(6), init);
+        List<Long> children = awaitChildren(3);
+        PoolStats booting = up.poolStats();
+        assertEquals(3, booting.starting(), booting.toString());
+        assertEquals(0, booting.idle(), booting.toString());
+
+        up.shutdown().get(10, TimeUnit.SECONDS);
+        for (long pid : children) {
+            assertTrue(poll(Duration.ofSeconds(10), () -> isGone(pid)), "booting child " + pid + " ended by shutdown");
+        }
+        End end = init.await(10);
+        assertEquals(Exchange.Outcome.FAILED, end.outcome());
+        assertEquals(ErrorCodes.UPSTREAM_UNAVAILABLE, json(end.response()).getJsonObject("error").getInt("code"));
+        assertTrue(json(end.response()).getJsonObject("error").getString("message").contains("closed"), text(end.response()));
+        b.close();
+        assertEquals(0, up.poolStats().total(), up.poolStats().toString());
+    }
+
+    /** Waits until this JVM has {@code n} live child processes; returns their pids. */
+    private static List<Long> awaitChildren(int n) throws InterruptedException {
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> liveDescendants().size() >= n),
+                () -> "expected " + n + " children: " + describe(liveDescendants()));
+        List<Long> pids = liveDescendants().stream().map(ProcessHandle::pid).toList();
+        assertEquals(n, pids.size(), () -> describe(liveDescendants()));
+        return pids;
+    }
+
     private static List<String> methods(List<Notified> ns) {
         List<String> out = new ArrayList<>();
         for (Notified n : ns) {
@@ -581,6 +764,12 @@ class StdioUpstreamTest {
 
     /** Set by a test before {@link #upstream} to configure maxRequestsPerChild. */
     private int maxRequestsPerChild;
+    /** Set by a test before {@link #upstream}: the pool's minIdle (the test calls maintain() itself). */
+    private int minIdle;
+    /** Set by a test before {@link #upstream}. */
+    private Duration readinessTimeout = Duration.ofSeconds(5);
+    @TempDir
+    Path tmp;
 
     private StdioUpstream upstream(SessionMode mode, int maxSize, Duration requestTimeout, Duration grace,
                                    String... flags) {
@@ -589,10 +778,10 @@ class StdioUpstreamTest {
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), DemoMcpServer.class.getName()));
         cmd.addAll(List.of(flags));
-        PoolSettings pool = new PoolSettings(maxSize, 0, Duration.ofSeconds(WAIT_S), Duration.ofSeconds(300),
+        PoolSettings pool = new PoolSettings(maxSize, minIdle, Duration.ofSeconds(WAIT_S), Duration.ofSeconds(300),
                 Duration.ofSeconds(3600), 1000);
         UpstreamConfig cfg = new UpstreamConfig("t", List.copyOf(cmd), Map.of(), null, mode, pool, requestTimeout,
-                16 * 1024 * 1024, grace, maxRequestsPerChild);
+                16 * 1024 * 1024, grace, maxRequestsPerChild, readinessTimeout);
         StdioUpstream u = new StdioUpstream(cfg, threads, housekeeper, System::nanoTime);
         upstreams.add(u);
         return u;
