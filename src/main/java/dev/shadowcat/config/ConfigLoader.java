@@ -184,7 +184,7 @@ public final class ConfigLoader {
                 integer(o, "maxFrameBytes", p, 16 * 1024 * 1024, 1024, Integer.MAX_VALUE),
                 Duration.ofMillis(integer(o, "terminationGraceMillis", p, 2000, 0, 60_000)),
                 integer(o, "maxRequestsPerChild", p, 0, 0, Integer.MAX_VALUE),
-                Duration.ofMillis(integer(o, "readinessTimeoutMillis", p, 5000, 0, 600_000)));
+                Duration.ofMillis(integer(o, "readinessTimeoutMillis", p, 1000, 0, 600_000)));
     }
 
     /** Headers the gateway sets itself; a config may not override them. */

@@ -29,7 +29,7 @@ class ConfigLoaderTest {
         assertEquals(List.of("/usr/bin/java", "-version"), u.command());
         assertEquals(UpstreamConfig.SessionMode.DEDICATED, u.mode());
         assertEquals(Duration.ofSeconds(30), u.requestTimeout());
-        assertEquals(Duration.ofSeconds(5), u.readinessTimeout());
+        assertEquals(Duration.ofSeconds(1), u.readinessTimeout());
         assertTrue(c.server().allowedHosts().contains("localhost"));
         assertFalse(c.server().allowedOrigins().contains("*"));
         assertEquals(4 * 1024 * 1024, c.server().maxBodyBytes());

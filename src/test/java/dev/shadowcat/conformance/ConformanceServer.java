@@ -136,6 +136,7 @@ public final class ConformanceServer {
         System.setOut(System.err);
         StdioServerTransportProvider transport = new StdioServerTransportProvider(json, in, mcpOut);
         McpSyncServer server = features(McpServer.sync(transport).jsonMapper(json)).build();
+        ModernScenarioTools.serve(server);
         stdinClosed.await();
         server.close();
         System.exit(0);
@@ -153,6 +154,7 @@ public final class ConformanceServer {
                 .httpHeaderValidator(loopbackOnly)
                 .build();
         McpSyncServer mcp = features(McpServer.sync(transport).jsonMapper(json)).build();
+        ModernScenarioTools.serve(mcp);
 
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("conformance-http");
@@ -196,10 +198,10 @@ public final class ConformanceServer {
                 // arguments are read leniently by each tool, as the reference server does.
                 .validateToolInputs(false)
                 .requestTimeout(Duration.ofSeconds(30))
-                .tools(tools())
+                .tools(concat(tools(), ModernScenarioTools.tools()))
                 .resources(resources())
                 .resourceTemplates(resourceTemplates())
-                .prompts(prompts())
+                .prompts(concat(prompts(), ModernScenarioTools.prompts()))
                 .completions(new SyncCompletionSpecification(new PromptReference("test_prompt_with_arguments"),
                         (exchange, request) -> new CompleteResult(
                                 new CompleteResult.CompleteCompletion(List.of(), 0, false))));
@@ -291,7 +293,7 @@ public final class ConformanceServer {
         return tools;
     }
 
-    private static SyncToolSpecification tool(String name, String description, Map<String, Object> inputSchema,
+    static SyncToolSpecification tool(String name, String description, Map<String, Object> inputSchema,
             BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> handler) {
         Tool tool = Tool.builder(name, inputSchema).description(description).build();
         return SyncToolSpecification.builder().tool(tool).callHandler(handler).build();
@@ -308,7 +310,7 @@ public final class ConformanceServer {
         }
     }
 
-    private static void log(McpSyncServerExchange ex, String message) {
+    static void log(McpSyncServerExchange ex, String message) {
         ex.loggingNotification(LoggingMessageNotification.builder(LoggingLevel.INFO, message)
                 .logger("conformance-test-server")
                 .build());
@@ -443,7 +445,7 @@ public final class ConformanceServer {
 
     // ------------------------------------------------------------------ helpers
 
-    private static Prompt prompt(String name, String title, String description, PromptArgument... arguments) {
+    static Prompt prompt(String name, String title, String description, PromptArgument... arguments) {
         return Prompt.builder(name).title(title).description(description).arguments(List.of(arguments)).build();
     }
 
@@ -451,11 +453,11 @@ public final class ConformanceServer {
         return PromptArgument.builder(name).description(description).required(true).build();
     }
 
-    private static PromptMessage userMessage(Content content) {
+    static PromptMessage userMessage(Content content) {
         return PromptMessage.builder(Role.USER, content).build();
     }
 
-    private static GetPromptResult promptResult(List<PromptMessage> messages) {
+    static GetPromptResult promptResult(List<PromptMessage> messages) {
         return GetPromptResult.builder(messages).build();
     }
 
@@ -475,19 +477,25 @@ public final class ConformanceServer {
         return EmbeddedResource.builder(contents).build();
     }
 
-    private static TextContent text(String s) {
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    static TextContent text(String s) {
         return TextContent.builder(s).build();
     }
 
-    private static CallToolResult result(Content... content) {
+    static CallToolResult result(Content... content) {
         return CallToolResult.builder().content(List.of(content)).isError(false).build();
     }
 
-    private static Map<String, Object> noArgs() {
+    static Map<String, Object> noArgs() {
         return schema(Map.of(), List.of());
     }
 
-    private static Map<String, Object> schema(Map<String, Object> properties, List<String> required) {
+    static Map<String, Object> schema(Map<String, Object> properties, List<String> required) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("type", "object");
         s.put("properties", properties);
@@ -497,7 +505,7 @@ public final class ConformanceServer {
         return s;
     }
 
-    private static Map<String, Object> stringProp(String description) {
+    static Map<String, Object> stringProp(String description) {
         return Map.of("type", "string", "description", description);
     }
 
