@@ -211,7 +211,8 @@ public final class ConfigLoader {
             case "auto" -> HttpUpstreamConfig.Transport.AUTO;
             case "streamable-http" -> HttpUpstreamConfig.Transport.STREAMABLE_HTTP;
             case "sse" -> HttpUpstreamConfig.Transport.SSE;
-            default -> throw new ConfigException(p + "transport: must be \"auto\", \"streamable-http\" or \"sse\" (got \"" + t + "\")");
+            case "stateless" -> HttpUpstreamConfig.Transport.STATELESS;
+            default -> throw new ConfigException(p + "transport: must be \"auto\", \"streamable-http\", \"sse\" or \"stateless\" (got \"" + t + "\")");
         };
         Map<String, String> headers = env(obj(o, "headers", p), p + "headers");
         for (String h : headers.keySet()) {

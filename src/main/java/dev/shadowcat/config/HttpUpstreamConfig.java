@@ -24,7 +24,7 @@ public record HttpUpstreamConfig(String name, URI url, Transport transport, Map<
                                  Duration reconnectGiveUp) implements UpstreamSpec {
 
     /** The HTTP transport an upstream speaks. */
-    public enum Transport { AUTO, STREAMABLE_HTTP, SSE }
+    public enum Transport { AUTO, STREAMABLE_HTTP, SSE, STATELESS }
 
     @Override
     public String toString() {

@@ -189,7 +189,8 @@ public final class StatelessBridge implements ClientSession {
         boolean logs = request.paramsPath("_meta", "io.modelcontextprotocol/logLevel") >= 0;
         StatelessCall.Round round = new StatelessCall.Round(request, sink, caps, clientToken, logs);
         Message forward = request;
-        if (request.paramsPath("requestState") >= 0 || request.paramsPath("inputResponses") >= 0) {
+        // a 2026 server runs its own input-required rounds: its requestState and inputResponses go through
+        if (!upstream.speaksStateless() && (request.paramsPath("requestState") >= 0 || request.paramsPath("inputResponses") >= 0)) {
             JsonObject params = parse(request.paramsJson().getBytes(StandardCharsets.UTF_8));
             String problem = InputResponses.problem(params);
             if (problem != null) {
@@ -212,7 +213,7 @@ public final class StatelessBridge implements ClientSession {
                 call.onEnd(unavailable(request.idJson(), err), Exchange.Outcome.FAILED);
                 return;
             }
-            call.bind(o.binding, own);
+            call.bind(o.binding, own, upstream.speaksStateless());
             o.binding.request(upstreamRequest, call);
         });
         return () -> call.clientLeft(round);

@@ -63,6 +63,8 @@ final class StatelessCall implements Exchange {
     volatile UpstreamBinding binding;
     /** The binding is this call's own session, closed when the call ends. */
     private volatile boolean ownsBinding;
+    /** The upstream speaks 2026-07-28 itself: its results are already what the client expects. */
+    private volatile boolean passthrough;
     // guarded by this
     private State state = State.RUNNING;
     private Round round;
@@ -87,8 +89,9 @@ final class StatelessCall implements Exchange {
         this.lastCapabilities = first.capabilities();
     }
 
-    void bind(UpstreamBinding b, boolean own) {
+    void bind(UpstreamBinding b, boolean own, boolean modernUpstream) {
         this.ownsBinding = own;
+        this.passthrough = modernUpstream;
         this.binding = b;
     }
 
@@ -380,6 +383,10 @@ final class StatelessCall implements Exchange {
                 return;
             }
             r.sink().response(m.bytes(), code == ErrorCodes.MISSING_CLIENT_CAPABILITY ? 400 : 200);
+            return;
+        }
+        if (passthrough) {
+            r.sink().response(m.bytes(), 200);
             return;
         }
         String extra = "\"resultType\":\"complete\"" + (CACHEABLE.contains(method)

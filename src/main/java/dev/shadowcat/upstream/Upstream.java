@@ -35,6 +35,11 @@ public interface Upstream {
         return 1024;
     }
 
+    /** Whether the server speaks only 2026-07-28: a 2026 client's requests then go through as they are. */
+    default boolean speaksStateless() {
+        return false;
+    }
+
     /** Periodic work on the housekeeper thread: pool upkeep. */
     void maintain();
 

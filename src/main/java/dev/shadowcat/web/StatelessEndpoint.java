@@ -18,7 +18,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -160,20 +159,8 @@ final class StatelessEndpoint {
         McpServlet.writeAsync(async, 400, Errors.response(id, ErrorCodes.HEADER_MISMATCH, "Header mismatch: " + what, null));
     }
 
-    /** Header values: surrounding white space is not part of the value; {@code =?base64?…?=} is decoded. */
     static String decode(String header) {
-        if (header == null) {
-            return null;
-        }
-        String v = header.strip();
-        if (v.startsWith("=?base64?") && v.endsWith("?=") && v.length() >= 11) {
-            try {
-                return new String(Base64.getDecoder().decode(v.substring(9, v.length() - 2)), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-        }
-        return v;
+        return dev.shadowcat.protocol.HeaderValues.decode(header);
     }
 
     static final String GET_DELETE_REFUSAL = "Method Not Allowed: 2026-07-28 has no standalone stream and no sessions; send POST";

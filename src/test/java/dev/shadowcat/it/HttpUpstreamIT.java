@@ -57,6 +57,7 @@ class HttpUpstreamIT {
     private static EverythingServer everythingSse;
     private static FlakyMcpServer flaky;
     private static HeaderEchoMcpServer echo;
+    private static dev.shadowcat.testing.fixtures.ModernMcpServer modern;
 
     @ArquillianResource
     private Deployer deployer;
@@ -70,7 +71,7 @@ class HttpUpstreamIT {
     @AfterAll
     static void stopFixtures() {
         System.clearProperty("shadowcat.config");
-        for (AutoCloseable c : new AutoCloseable[]{everythingHttp, everythingSse, flaky, echo}) {
+        for (AutoCloseable c : new AutoCloseable[]{everythingHttp, everythingSse, flaky, echo, modern}) {
             try {
                 if (c != null) {
                     c.close();
@@ -98,6 +99,7 @@ class HttpUpstreamIT {
         everythingSse = EverythingServer.start(EverythingServer.SSE);
         flaky = FlakyMcpServer.start(7);
         echo = HeaderEchoMcpServer.start();
+        modern = dev.shadowcat.testing.fixtures.ModernMcpServer.start();
         Path secret = Files.createTempFile("upstream-token", ".txt");
         Files.writeString(secret, "Bearer upstream-secret-42\n");
         secret.toFile().deleteOnExit();
@@ -109,6 +111,8 @@ class HttpUpstreamIT {
                     "detect": { "url": "%s" },
                     "flaky": { "url": "%s", "transport": "streamable-http" },
                     "echo": { "url": "%s", "headers": { "Authorization": { "fromFile": "%s" } } },
+                    "modern": { "url": "%s" },
+                    "modern-declared": { "url": "%s", "transport": "stateless" },
                     "dead": { "url": "http://127.0.0.1:%d/mcp", "transport": "streamable-http", "connectTimeoutSeconds": 2,
                               "breaker": { "failures": 2, "openSeconds": 60 } },
                     "demo": { "command": ["${java}", "-XX:TieredStopAtLevel=1", "-cp", "${webapp.classpath}", "dev.shadowcat.demo.DemoMcpServer"] }
@@ -120,7 +124,7 @@ class HttpUpstreamIT {
                   }
                 }
                 """.formatted(everythingHttp.endpoint(), everythingSse.sseEndpoint(), everythingSse.sseEndpoint(),
-                flaky.endpoint(), echo.endpoint(), secret.toAbsolutePath(), freePort());
+                flaky.endpoint(), echo.endpoint(), secret.toAbsolutePath(), modern.endpoint(), modern.endpoint(), freePort());
         Path cfg = Files.createTempFile("shadowcat-http-it", ".json");
         Files.writeString(cfg, config);
         cfg.toFile().deleteOnExit();
@@ -334,6 +338,92 @@ class HttpUpstreamIT {
         } finally {
             never.closeGracefully();
         }
+    }
+
+    // ---- era bridging: a 2026-07-28 (stateless) server behind the gateway ----
+
+    @Test
+    @Order(60)
+    void oldClient_reachesAStatelessServer_throughDiscoverMetaHeadersAndInputRounds(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        for (String up : List.of("modern", "modern-declared")) { // detected, then configured
+            List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+            java.util.concurrent.CountDownLatch toolsChanged = new java.util.concurrent.CountDownLatch(1);
+            HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(base.toString())
+                    .endpoint("/mcp/" + up).build();
+            try (McpSyncClient client = McpClient.sync(transport)
+                    .requestTimeout(Duration.ofSeconds(20)).initializationTimeout(Duration.ofSeconds(20))
+                    .capabilities(McpSchema.ClientCapabilities.builder().sampling().elicitation().roots(true).build())
+                    .roots(new McpSchema.Root("file:///work/project-root", "project"))
+                    .sampling(req -> new McpSchema.CreateMessageResult(McpSchema.Role.ASSISTANT, new McpSchema.TextContent("hi from java"),
+                            "test-model", McpSchema.CreateMessageResult.StopReason.END_TURN))
+                    .elicitation(req -> new McpSchema.ElicitResult(McpSchema.ElicitResult.Action.ACCEPT, Map.of("name", "Ada")))
+                    .progressConsumer(progress::add)
+                    .toolsChangeConsumer(tools -> toolsChanged.countDown())
+                    .build()) {
+                McpSchema.InitializeResult init = client.initialize();
+                assertEquals("modern-fixture", init.serverInfo().name(), up);
+                assertEquals("2025-11-25", init.protocolVersion(), "the client keeps its own revision");
+                assertTrue(client.listTools().tools().stream().anyMatch(t -> t.name().equals("region_echo")));
+                assertEquals("echo: old meets new", text(client.callTool(new McpSchema.CallToolRequest("echo", Map.of("message", "old meets new")))));
+                assertEquals("region: eu-west", text(client.callTool(new McpSchema.CallToolRequest("region_echo", Map.of("region", "eu-west")))),
+                        "the x-mcp-header argument went up as Mcp-Param-Region (the server rejects it otherwise)");
+                assertEquals("Hello, Ada!", text(client.callTool(new McpSchema.CallToolRequest("ask_name", Map.of()))),
+                        "input_required became an elicitation to the client and the retry carried its answer");
+                assertEquals("model said hi from java; roots file:///work/project-root",
+                        text(client.callTool(new McpSchema.CallToolRequest("survey", Map.of()))), "two questions at once, both answered");
+                var counted = client.callTool(McpSchema.CallToolRequest.builder().name("count").arguments(Map.of("n", 3))
+                        .progressToken("old-token").build());
+                assertEquals("counted 3", text(counted));
+                assertTrue(progress.stream().anyMatch(p -> "old-token".equals(String.valueOf(p.progressToken()))), progress.toString());
+                client.callTool(new McpSchema.CallToolRequest("trigger_list_change", Map.of()));
+                assertTrue(toolsChanged.await(10, java.util.concurrent.TimeUnit.SECONDS), "tools/list_changed arrived through the session's listen stream");
+                client.ping(); // answered by the gateway: 2026-07-28 has no ping
+            }
+        }
+        List<dev.shadowcat.testing.fixtures.ModernMcpServer.Recorded> seen = modern.requests();
+        assertEquals(1, modern.count("initialize"), "only the auto-detection probe tried initialize; later sessions "
+                + "and the upstream declared stateless never did");
+        assertTrue(seen.stream().filter(r -> "initialize".equals(r.method())).allMatch(r -> r.status() >= 400), "and it was refused");
+        assertTrue(seen.stream().noneMatch(r -> r.headers().containsKey("mcp-session-id")), "no session ids in 2026-07-28");
+        assertTrue(seen.stream().filter(r -> r.status() == 200).allMatch(r -> List.of("2026-07-28").equals(r.headers().get("mcp-protocol-version"))));
+        assertTrue(modern.askNameValidStates() >= 2, "each ask_name retry echoed the server's requestState");
+        assertTrue(seen.stream().filter(r -> "tools/call".equals(r.method()) && r.body().contains("region_echo"))
+                .allMatch(r -> List.of("eu-west").equals(r.headers().get("mcp-param-region"))));
+    }
+
+    @Test
+    @Order(61)
+    void newClient_toAStatelessServer_passesThrough_withTheServersOwnInputRounds(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        URI ep = mcp(base, "modern");
+        String meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{}}}";
+        java.util.function.BiFunction<Integer, String, HttpResponse<String>> post = (id, extra) -> {
+            try {
+                return RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).timeout(RawMcp.TIMEOUT)
+                        .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
+                        .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", "ask_name")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":" + id
+                                + ",\"method\":\"tools/call\",\"params\":{\"name\":\"ask_name\",\"arguments\":{}" + extra + "," + meta + "}}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        HttpResponse<String> first = post.apply(1, "");
+        assertEquals(200, first.statusCode(), first.body());
+        jakarta.json.JsonObject result;
+        try (var r = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new java.io.StringReader(first.body()))) {
+            result = r.readObject().getJsonObject("result");
+        }
+        assertEquals("input_required", result.getString("resultType"));
+        assertTrue(result.getJsonObject("inputRequests").containsKey("user_name"), "the server's own key, untouched: " + result);
+        String state = result.getString("requestState");
+        HttpResponse<String> second = post.apply(2, ",\"inputResponses\":{\"user_name\":{\"action\":\"accept\",\"content\":{\"name\":\"Grace\"}}},"
+                + "\"requestState\":" + dev.shadowcat.protocol.JsonScan.quote(state));
+        assertEquals(200, second.statusCode(), second.body());
+        assertTrue(second.body().contains("Hello, Grace!") && second.body().contains("\"id\":2"), second.body());
     }
 
     @Test

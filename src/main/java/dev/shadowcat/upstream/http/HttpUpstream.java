@@ -169,17 +169,26 @@ public final class HttpUpstream implements Upstream {
         sessionsOpened.incrementAndGet();
         SwitchingBinding b = new SwitchingBinding();
         Transport t = detected;
-        UpstreamBinding inner = t == Transport.SSE
-                ? new LegacySseBinding(this, session)
+        UpstreamBinding inner = t == Transport.SSE ? new LegacySseBinding(this, session)
+                : t == Transport.STATELESS ? new ModernBinding(this, session)
                 : new StreamableBinding(this, session, t == null);
         b.delegate = inner;
         bindings.add(b);
-        if (inner instanceof StreamableBinding sb) {
+        if (inner instanceof ModernBinding mb) {
+            mb.start(initialize, init, null);
+        } else if (inner instanceof StreamableBinding sb) {
             sb.start(initialize, new DetectingExchange(init, b, session, initialize));
         } else {
             ((LegacySseBinding) inner).start(initialize, init);
         }
         return b;
+    }
+
+    void detectedModern() {
+        if (detected != Transport.STATELESS) {
+            detected = Transport.STATELESS;
+            LOG.info(() -> "upstream '" + name() + "' speaks only 2026-07-28 (stateless)");
+        }
     }
 
     /** Remembers what worked, so later sessions skip the probe. */
@@ -218,7 +227,8 @@ public final class HttpUpstream implements Upstream {
         m.put("kind", "http");
         m.put("url", config.url().toString());
         Transport t = detected;
-        m.put("transport", t == null ? "auto (not yet detected)" : t == Transport.SSE ? "sse" : "streamable-http");
+        m.put("transport", t == null ? "auto (not yet detected)" : t == Transport.SSE ? "sse"
+                : t == Transport.STATELESS ? "stateless (2026-07-28)" : "streamable-http");
         m.put("breaker", breaker.state().name().toLowerCase(java.util.Locale.ROOT));
         m.put("breakerDetail", breaker.describe());
         m.put("sessions", bindings.size());
@@ -282,7 +292,12 @@ public final class HttpUpstream implements Upstream {
     /** Streamable HTTP carries each server→client request on the stream of the request it serves; legacy SSE does not. */
     @Override
     public boolean attributesServerRequests() {
-        return detected == Transport.STREAMABLE_HTTP;
+        return detected == Transport.STREAMABLE_HTTP || detected == Transport.STATELESS;
+    }
+
+    @Override
+    public boolean speaksStateless() {
+        return detected == Transport.STATELESS;
     }
 
     @Override
@@ -311,6 +326,16 @@ public final class HttpUpstream implements Upstream {
         @Override
         public void onEnd(byte[] response, Outcome outcome) {
             inner.onEnd(response, outcome);
+        }
+
+        /**
+         * Called by the streamable binding when initialize was refused with a JSON-RPC error of the modern revision:
+         * the server may speak only 2026-07-28. server/discover decides; if not, the legacy fallback runs.
+         */
+        void tryModern(int status) {
+            ModernBinding modern = new ModernBinding(HttpUpstream.this, session);
+            binding.delegate = modern;
+            modern.start(initialize, inner, () -> fallBack(status));
         }
 
         /** Called by the streamable binding when the probe was refused in a way that means "legacy server". */

@@ -140,7 +140,11 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 if (call.deadline != null) {
                     call.deadline.cancel(false);
                 }
-                d.fallBack(status);
+                if (modernRefusal(body)) {
+                    d.tryModern(status);
+                } else {
+                    d.fallBack(status);
+                }
                 return;
             }
         }
@@ -152,6 +156,23 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         }
         up.countFailure();
         end(call, upstreamError(call.idJson, status, body), Exchange.Outcome.FAILED);
+    }
+
+    /** A JSON-RPC error only a 2026-07-28 server sends to an initialize (header/version/_meta checks, no such method). */
+    private static boolean modernRefusal(byte[] body) {
+        try {
+            Message m = Message.parse(body);
+            long c = m.isError() ? m.path("error", "code") : -1;
+            if (c < 0) {
+                return false;
+            }
+            int code = Integer.parseInt(m.textAt(c).strip());
+            return code == ErrorCodes.HEADER_MISMATCH || code == ErrorCodes.UNSUPPORTED_PROTOCOL_VERSION
+                    || code == ErrorCodes.MISSING_CLIENT_CAPABILITY || code == ErrorCodes.METHOD_NOT_FOUND
+                    || code == ErrorCodes.INVALID_PARAMS;
+        } catch (ProtocolException | NumberFormatException e) {
+            return false;
+        }
     }
 
     /** The upstream's own JSON-RPC error when it sent one (keeps its code and data), else one naming the status. */
