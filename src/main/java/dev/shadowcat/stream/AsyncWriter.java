@@ -123,6 +123,11 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
                     continue;
                 }
                 if (completing) {
+                    // a producer may have queued its last frame after our poll and then set completing:
+                    // completing is volatile and written after that enqueue, so the frame is visible here
+                    if (!queue.isEmpty()) {
+                        continue;
+                    }
                     end(null);
                 }
                 return;
