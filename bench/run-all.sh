@@ -10,13 +10,14 @@
 #   supergateway             supergateway 4.0.0 --stateful, stdio server-everything -> Streamable HTTP
 #   gw-everything-dedicated  Shadowcat -> server-everything over stdio, dedicated mode (one child per session)
 #   gw-everything-shared2    Shadowcat -> server-everything over stdio, shared mode, pool maxSize 2
+#   gw-everything-http       Shadowcat -> server-everything's Streamable HTTP endpoint (an HTTP upstream)
 #   jetty-echo-floor         bare Jetty 12 core handler answering a fixed JSON-RPC result (the floor)
 #   gw-demo-shared           Shadowcat -> the demo stdio server in the WAR, shared mode (also an SSE run)
 #   gw-everything-warm-init  initialize latency against a warm dedicated pool (sessions mode)
 #   gw-demo-shared-idle      heap per idle session: N sessions held open, heap measured after forced GCs
 #
 # Environment: SMOKE=1, REPEATS (3), CONCURRENCY ("1 8 32"), BASE_PORT (18100), RESULTS_DIR,
-# PROFILE=1 (JFR profile of the gateway during a C=32 run of gw-demo-shared and gw-everything-dedicated),
+# PROFILE=1 (JFR profile of the gateway during a C=32 run of gw-demo-shared and gw-everything-dedicated, C=8 of gw-everything-http),
 # SKIP_BUILD=1, FORCE_BUILD=1, IDLE_SESSIONS (10000), ONLY="label ..." (run only these targets).
 # Results: bench/results/<timestamp>/{results.jsonl,summary.md,calls-per-second.png,machine.txt,logs/,configs/}
 set -euo pipefail
@@ -152,7 +153,7 @@ wait_pool() {
 start_gateway() { # name port config -> sets GW_PID
   local name=$1 port=$2 cfg=$3
   port_free "$port" || { log "port $port is in use"; return 1; }
-  "$JAVA" -cp "target/test-classes:$(cat target/launcher.cp)" -Dshadowcat.port="$port" -Dshadowcat.host=127.0.0.1 \
+  "$JAVA" ${GW_JAVA_OPTS:-} -cp "target/test-classes:$(cat target/launcher.cp)" -Dshadowcat.port="$port" -Dshadowcat.host=127.0.0.1 \
     -Dshadowcat.config="$cfg" -Dshadowcat.war="$ROOT/target/shadowcat.war" \
     dev.shadowcat.launcher.Main >"$R/logs/$name.log" 2>&1 &
   GW_PID=$!
@@ -346,6 +347,27 @@ if wanted everything-http; then
     series everything-http "http://127.0.0.1:$P/mcp" calls "$PID"
   fi
   stop "$PID"
+fi
+
+# ---------------------------------------------------------------- (c') gateway -> server-everything, Streamable HTTP
+
+if wanted gw-everything-http; then
+  UP_PORT=$((BASE_PORT + 9))
+  log "(c') gateway -> server-everything (Streamable HTTP upstream on :$UP_PORT)"
+  port_free "$UP_PORT" || { log "port $UP_PORT in use"; exit 1; }
+  (cd "$NODE_DIR" && PORT=$UP_PORT exec node -r "$LOOPBACK" "$EVERYTHING" streamableHttp) >"$R/logs/everything-http-upstream.log" 2>&1 &
+  UP_PID=$!; STARTED+=("$UP_PID")
+  if wait_listen "$UP_PORT" "$UP_PID" everything-http-upstream; then
+    printf '{\n  "$comment": "bench/run-all.sh",\n  "upstreams": {\n    "everything-http": { "url": "http://127.0.0.1:%s/mcp", "transport": "streamable-http" }\n  }\n}\n' \
+      "$UP_PORT" > "$R/configs/gw-everything-http.json"
+    P=$((BASE_PORT + 10)); start_gateway gw-everything-http "$P" "$R/configs/gw-everything-http.json"
+    series gw-everything-http "http://127.0.0.1:$P/mcp/everything-http" calls "$GW_PID"
+    if [[ "$PROFILE" == 1 ]]; then
+      jfr_profile gw-everything-http "$GW_PID" "http://127.0.0.1:$P/mcp/everything-http" calls 8
+    fi
+    stop "$GW_PID"
+  fi
+  stop "$UP_PID"
 fi
 
 # ---------------------------------------------------------------- (d) supergateway --stateful

@@ -32,5 +32,8 @@ fi
 
 cd "$BASE"
 # exec: SIGTERM reaches the JVM directly, so Jetty's shutdown hook stops the webapp gracefully.
-exec java ${JAVA_OPTS:-} -Dshadowcat.war="$WAR" -jar "$JETTY_HOME/start.jar" \
+# The common pool needs parallelism >= 2, or the JDK HttpClient starts a thread per upstream response on
+# 2-core machines (see src/main/java/dev/shadowcat/boot/JvmDefaults.java).
+exec java -Djava.util.concurrent.ForkJoinPool.common.parallelism="$(( $(nproc) > 2 ? $(nproc) : 2 ))" ${JAVA_OPTS:-} \
+  -Dshadowcat.war="$WAR" -jar "$JETTY_HOME/start.jar" \
   jetty.home="$JETTY_HOME" jetty.base="$BASE" "$@"

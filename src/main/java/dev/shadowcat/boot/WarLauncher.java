@@ -29,6 +29,7 @@ public final class WarLauncher {
     }
 
     public static void main(String[] args) throws Exception {
+        JvmDefaults.apply();
         if (args.length == 0 || !"forward".equals(args[0])) {
             System.err.println(USAGE);
             System.exit(2);

@@ -88,6 +88,12 @@ public class Gateway {
         hk.scheduleWithFixedDelay(guard("pool maintenance", () -> ups.values().forEach(Upstream::maintain)),
                 0, 1, TimeUnit.SECONDS);
         LOG.info(() -> "Shadowcat started with upstreams " + ups.keySet());
+        if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2
+                && cfg.upstreams().values().stream().anyMatch(u -> u instanceof HttpUpstreamConfig)) {
+            LOG.warning("the common ForkJoinPool has parallelism " + java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()
+                    + ": the JDK HttpClient will start a thread per HTTP upstream response. Start the JVM with -D"
+                    + dev.shadowcat.boot.JvmDefaults.COMMON_POOL_PARALLELISM + "=2 (jetty-config/run.sh does)");
+        }
     }
 
     /** A periodic task that throws is never run again by the executor: log and carry on instead. */

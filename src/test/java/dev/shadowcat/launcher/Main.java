@@ -23,6 +23,7 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        dev.shadowcat.boot.JvmDefaults.apply();
         String host = System.getProperty("shadowcat.host", "127.0.0.1");
         int port = Integer.getInteger("shadowcat.port", 8080);
         Path war = Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")).toAbsolutePath();

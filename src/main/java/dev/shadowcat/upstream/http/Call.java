@@ -51,7 +51,11 @@ final class Call {
         }
         EventStreamReader r = reader;
         if (r != null) {
-            r.cancel();
+            if (outcome == Exchange.Outcome.REPLIED) {
+                r.finish(EventStreamReader.DRAIN_GRACE_MILLIS); // keep the connection reusable
+            } else {
+                r.cancel();
+            }
         }
         exchange.onEnd(response, outcome);
         return true;

@@ -21,6 +21,9 @@ import java.util.logging.Logger;
 final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     private static final Logger LOG = Logger.getLogger(EventStreamReader.class.getName());
     static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
+    static final long MAX_DRAIN_BYTES = 64 * 1024;
+    /** How long a stream whose response has arrived may take to end before its connection is given up. */
+    static final long DRAIN_GRACE_MILLIS = 2_000;
 
     interface Listener {
         void onEvent(SseParser.Event event);
@@ -40,6 +43,10 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     private volatile Flow.Subscription subscription;
     private volatile ScheduledFuture<?> idle;
     private volatile long lastChunkNanos = System.nanoTime();
+    /** The caller has what it needs: the rest is read and dropped so the connection can serve the next request. */
+    private volatile boolean draining;
+    private volatile ScheduledFuture<?> drainLimit;
+    private long drainedBytes; // confined to onNext
 
     EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis) {
         this.listener = listener;
@@ -90,13 +97,24 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     @Override
     public void onNext(List<ByteBuffer> chunks) {
         lastChunkNanos = System.nanoTime();
+        if (draining) {
+            for (ByteBuffer b : chunks) {
+                drainedBytes += b.remaining();
+            }
+            if (drainedBytes > MAX_DRAIN_BYTES) {
+                cancel(); // a server that keeps talking after the response: give the connection up
+            } else if (!done.get()) {
+                subscription.request(1);
+            }
+            return;
+        }
         try {
             for (ByteBuffer b : chunks) {
                 byte[] bytes = new byte[b.remaining()];
                 b.get(bytes);
                 for (SseParser.Event e : parser.feed(bytes, 0, bytes.length)) {
-                    if (done.get()) {
-                        return;
+                    if (done.get() || draining) {
+                        break;
                     }
                     listener.onEvent(e);
                 }
@@ -111,6 +129,25 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
         }
     }
 
+    /**
+     * Stops delivering events but keeps reading to the end of the stream (at most {@code graceMillis} and
+     * {@link #MAX_DRAIN_BYTES}), so that the HTTP/1.1 connection goes back to the client's pool instead of being
+     * closed: a cancelled response body cannot be reused, and opening a connection per call costs more than the
+     * call. Servers end a POST's stream right after its response, so the wait is usually one chunk.
+     */
+    void finish(long graceMillis) {
+        if (done.get() || draining) {
+            return;
+        }
+        draining = true;
+        stopIdle();
+        try {
+            drainLimit = scheduler.schedule(this::cancel, graceMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            cancel();
+        }
+    }
+
     @Override
     public void onError(Throwable t) {
         broken(t.getClass().getSimpleName() + (t.getMessage() != null ? ": " + t.getMessage() : ""));
@@ -120,7 +157,18 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     public void onComplete() {
         if (done.compareAndSet(false, true)) {
             stopIdle();
-            listener.onEnd(this);
+            if (draining) {
+                cancelDrainLimit();
+            } else {
+                listener.onEnd(this);
+            }
+        }
+    }
+
+    private void cancelDrainLimit() {
+        ScheduledFuture<?> f = drainLimit;
+        if (f != null) {
+            f.cancel(false);
         }
     }
 
@@ -131,7 +179,11 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
             if (s != null) {
                 s.cancel();
             }
-            listener.onBroken(this, why);
+            if (draining) {
+                cancelDrainLimit();
+            } else {
+                listener.onBroken(this, why);
+            }
         }
     }
 
@@ -139,6 +191,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     void cancel() {
         if (done.compareAndSet(false, true)) {
             stopIdle();
+            cancelDrainLimit();
             Flow.Subscription s = subscription;
             if (s != null) {
                 s.cancel();
