@@ -87,6 +87,12 @@ public final class AggregateUpstream implements Upstream {
         return members.stream().mapToInt(Upstream::waitingCallCapacity).min().orElse(1);
     }
 
+    /** True if any member does: its requestStates must pass through (the bridge still reads its own). */
+    @Override
+    public boolean speaksStateless() {
+        return members.stream().anyMatch(Upstream::speaksStateless);
+    }
+
     @Override
     public boolean attributesServerRequests() {
         return members.stream().allMatch(Upstream::attributesServerRequests);

@@ -22,6 +22,8 @@ public final class RequestStateSigner {
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
     private static final int ID_BYTES = 16;
+    /** Marks the gateway's own states, so a 2026 server's requestState passes through unread. */
+    private static final String PREFIX = "sc1.";
 
     private final SecretKeySpec key;
     private final SecureRandom random = new SecureRandom();
@@ -45,14 +47,20 @@ public final class RequestStateSigner {
 
     public String sign(State s, String method, String name) {
         byte[] payload = payload(s);
-        return B64.encodeToString(payload) + "." + B64.encodeToString(mac(payload, method, name));
+        return PREFIX + B64.encodeToString(payload) + "." + B64.encodeToString(mac(payload, method, name));
+    }
+
+    /** Whether a requestState was minted by a gateway (valid or not), rather than by a server behind it. */
+    public static boolean isOurs(String token) {
+        return token.startsWith(PREFIX);
     }
 
     /** The state, or null when it is malformed, was altered, or belongs to another method or name. */
     public State verify(String token, String method, String name) {
-        if (token == null) {
+        if (token == null || !isOurs(token)) {
             return null;
         }
+        token = token.substring(PREFIX.length());
         int dot = token.indexOf('.');
         if (dot <= 0 || dot != token.lastIndexOf('.')) {
             return null;

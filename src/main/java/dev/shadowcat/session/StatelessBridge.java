@@ -108,14 +108,24 @@ public final class StatelessBridge implements ClientSession {
         // the answer may come back before open() returns: join the two halves instead of sharing a variable
         CompletableFuture<JsonObject> result = new CompletableFuture<>();
         Exchange initEx = new Internal(response -> {
+            if (response == null) {
+                result.completeExceptionally(new IllegalStateException("upstream '" + upstream.name() + "' dropped initialize"));
+                return;
+            }
             Message m = Message.trusted(response);
-            if (m.isError()) {
+            JsonObject r;
+            try {
+                r = m.isError() ? null : parse(response).getJsonObject("result");
+            } catch (RuntimeException e) {
+                r = null;
+            }
+            if (r == null) {
                 result.completeExceptionally(new IllegalStateException("upstream '" + upstream.name()
                         + "' refused initialize: " + m.string("error", "message")));
             } else {
-                result.complete(parse(response).getJsonObject("result"));
+                result.complete(r);
             }
-        });
+        }, true);
         UpstreamBinding binding = upstream.open(owner, Message.trusted(init), initEx);
         result.whenComplete((r, err) -> {
             if (err != null) {
@@ -190,7 +200,9 @@ public final class StatelessBridge implements ClientSession {
         StatelessCall.Round round = new StatelessCall.Round(request, sink, caps, clientToken, logs);
         Message forward = request;
         // a 2026 server runs its own input-required rounds: its requestState and inputResponses go through
-        if (!upstream.speaksStateless() && (request.paramsPath("requestState") >= 0 || request.paramsPath("inputResponses") >= 0)) {
+        String state = request.paramString("requestState");
+        boolean ours = state != null && RequestStateSigner.isOurs(state);
+        if (ours || !upstream.speaksStateless() && (state != null || request.paramsPath("inputResponses") >= 0)) {
             JsonObject params = parse(request.paramsJson().getBytes(StandardCharsets.UTF_8));
             String problem = InputResponses.problem(params);
             if (problem != null) {
@@ -213,7 +225,12 @@ public final class StatelessBridge implements ClientSession {
                 call.onEnd(unavailable(request.idJson(), err), Exchange.Outcome.FAILED);
                 return;
             }
-            call.bind(o.binding, own, upstream.speaksStateless());
+            if (!call.bind(o.binding, own)) {
+                if (own) {
+                    o.binding.close(); // the client left while its session was opening
+                }
+                return;
+            }
             o.binding.request(upstreamRequest, call);
         });
         return () -> call.clientLeft(round);
@@ -221,7 +238,7 @@ public final class StatelessBridge implements ClientSession {
 
     private Runnable resume(Message request, StatelessCall.Round round, JsonObject params) {
         String name = StatelessCall.nameOf(request);
-        RequestStateSigner.State state = signer.verify(params.getString("requestState"), request.method(), name);
+        RequestStateSigner.State state = signer.verify(params.getString("requestState"), stateScope(request.method()), name);
         StatelessCall call = state == null ? null : parked.get(state.callId());
         Runnable cancel = call == null ? null : call.resume(state.round(), round,
                 params.containsKey("inputResponses") ? params.getJsonObject("inputResponses") : null);
@@ -280,6 +297,11 @@ public final class StatelessBridge implements ClientSession {
 
     RequestStateSigner signer() {
         return signer;
+    }
+
+    /** What a requestState is bound to besides the tool's name: this upstream and the method. */
+    String stateScope(String method) {
+        return upstream.name() + "\u0000" + method;
     }
 
     long parkTtlMillis() {
@@ -478,9 +500,16 @@ public final class StatelessBridge implements ClientSession {
     /** An exchange of the bridge's own (handshake, resource subscriptions). */
     private final class Internal implements Exchange {
         private final java.util.function.Consumer<byte[]> onResponse;
+        /** Also called (with null) when the exchange ends without a response. */
+        private final boolean endsOnNull;
 
         Internal(java.util.function.Consumer<byte[]> onResponse) {
+            this(onResponse, false);
+        }
+
+        Internal(java.util.function.Consumer<byte[]> onResponse, boolean endsOnNull) {
             this.onResponse = onResponse;
+            this.endsOnNull = endsOnNull;
         }
 
         @Override
@@ -494,8 +523,12 @@ public final class StatelessBridge implements ClientSession {
 
         @Override
         public void onEnd(byte[] response, Outcome outcome) {
-            if (response != null) {
-                onResponse.accept(response);
+            if (response != null || endsOnNull) {
+                try {
+                    onResponse.accept(response);
+                } catch (RuntimeException e) { // a malformed answer must not leave a waiter hanging
+                    LOG.log(java.util.logging.Level.WARNING, "upstream '" + upstream.name() + "': unusable answer", e);
+                }
             }
         }
     }

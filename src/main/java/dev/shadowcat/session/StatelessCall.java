@@ -63,8 +63,6 @@ final class StatelessCall implements Exchange {
     volatile UpstreamBinding binding;
     /** The binding is this call's own session, closed when the call ends. */
     private volatile boolean ownsBinding;
-    /** The upstream speaks 2026-07-28 itself: its results are already what the client expects. */
-    private volatile boolean passthrough;
     // guarded by this
     private State state = State.RUNNING;
     private Round round;
@@ -78,6 +76,8 @@ final class StatelessCall implements Exchange {
     private ScheduledFuture<?> expiry;
     private boolean ended;
     private byte[] heldEnd;
+    /** When the last retry resumed the call (0: never parked): the upstream's timeout counts from there. */
+    private long resumedAt;
 
     StatelessCall(StatelessBridge bridge, String callId, Round first, String minted) {
         this.bridge = bridge;
@@ -89,10 +89,30 @@ final class StatelessCall implements Exchange {
         this.lastCapabilities = first.capabilities();
     }
 
-    void bind(UpstreamBinding b, boolean own, boolean modernUpstream) {
+    /** @return false if the client left before the upstream session was ready: then nothing is sent */
+    boolean bind(UpstreamBinding b, boolean own) {
         this.ownsBinding = own;
-        this.passthrough = modernUpstream;
         this.binding = b;
+        synchronized (this) {
+            return state != State.ENDED;
+        }
+    }
+
+    /**
+     * The upstream's deadline passed: while parked, the call waits for its client, not for the upstream (the park
+     * expiry bounds that); after a resume, the upstream gets its full timeout again, counted from the resume.
+     */
+    @Override
+    public long deadlineExtension(long timeoutMillis) {
+        synchronized (this) {
+            if (state == State.PARKED && !ended) {
+                return timeoutMillis;
+            }
+            if (state == State.RUNNING && resumedAt != 0) {
+                return Math.max(0, timeoutMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resumedAt));
+            }
+            return 0;
+        }
     }
 
     /** After the call ended: a session opened only for it goes too. */
@@ -247,7 +267,7 @@ final class StatelessCall implements Exchange {
             JsonScan.quote(sb, a.method()).append(",\"params\":").append(a.paramsJson() == null ? "{}" : a.paramsJson()).append('}');
         }
         sb.append("},\"requestState\":");
-        JsonScan.quote(sb, bridge.signer().sign(new RequestStateSigner.State(callId, no), method, name)).append('}');
+        JsonScan.quote(sb, bridge.signer().sign(new RequestStateSigner.State(callId, no), bridge.stateScope(method), name)).append('}');
         r.sink().response(Errors.result(r.request().idJson(), sb.toString()));
     }
 
@@ -290,7 +310,9 @@ final class StatelessCall implements Exchange {
             }
             state = State.RUNNING;
             round = retry;
+            resumedAt = System.nanoTime();
             lastCapabilities = retry.capabilities();
+            bridge.unpark(this); // under the lock: a re-park by the gather timer cannot come before it
             if (responses != null) {
                 for (var it = asked.values().iterator(); it.hasNext(); ) {
                     Asked a = it.next();
@@ -309,7 +331,6 @@ final class StatelessCall implements Exchange {
                 scheduleGatherLocked(); // questions left unanswered: ask again
             }
         }
-        bridge.unpark(this);
         for (var e : answers) {
             Asked a = e.getKey();
             byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":" + a.upstreamIdJson() + ",\"result\":" + e.getValue() + "}")
@@ -326,11 +347,16 @@ final class StatelessCall implements Exchange {
     /** The client closed the stream of a waiting round: in 2026-07-28 that cancels the request. */
     void clientLeft(Round r) {
         boolean cancel;
+        UpstreamBinding b;
         synchronized (this) {
             cancel = state == State.RUNNING && round == r;
+            b = binding;
+            if (cancel && b == null) {
+                state = State.ENDED; // not sent yet: bind() sees this and sends nothing
+                return;
+            }
         }
-        UpstreamBinding b = binding;
-        if (cancel && b != null) {
+        if (cancel) {
             b.cancel(this, "the client closed the stream");
         }
     }
@@ -385,8 +411,8 @@ final class StatelessCall implements Exchange {
             r.sink().response(m.bytes(), code == ErrorCodes.MISSING_CLIENT_CAPABILITY ? 400 : 200);
             return;
         }
-        if (passthrough) {
-            r.sink().response(m.bytes(), 200);
+        if (m.path("result", "resultType") >= 0) {
+            r.sink().response(m.bytes(), 200); // a 2026-07-28 server's own result: already what the client expects
             return;
         }
         String extra = "\"resultType\":\"complete\"" + (CACHEABLE.contains(method)

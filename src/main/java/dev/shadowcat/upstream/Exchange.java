@@ -20,6 +20,15 @@ public interface Exchange {
         return this;
     }
 
+    /**
+     * Asked when the request's deadline ({@code timeoutMillis} after it was sent) passes: how much longer to wait
+     * instead of timing out. An exchange that is waiting for its client, not for the upstream (a 2026-07-28 call
+     * parked on an input-required round), asks for more; 0 lets the timeout happen.
+     */
+    default long deadlineExtension(long timeoutMillis) {
+        return 0;
+    }
+
     /** A notification or server→client request related to this request, already rewritten for the client. */
     void onMessage(byte[] message);
 

@@ -22,4 +22,9 @@ public abstract class ForwardingExchange implements Exchange {
     public void onMessage(byte[] message) {
         inner.onMessage(message);
     }
+
+    @Override
+    public long deadlineExtension(long timeoutMillis) {
+        return inner.deadlineExtension(timeoutMillis);
+    }
 }

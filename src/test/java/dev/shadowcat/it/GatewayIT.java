@@ -741,6 +741,19 @@ class GatewayIT {
     }
 
     @Test
+    @Order(77)
+    void stateless2026_aParkedCall_outlivesTheUpstreamRequestTimeout(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base)
+            throws Exception {
+        URI ep = mcp(base, "slow"); // requestTimeoutSeconds 1
+        var first = ask2026(ep, 1, "elicit", "{\"message\":\"Take your time\"}", "").getValue().getJsonObject("result");
+        String key = first.getJsonObject("inputRequests").keySet().iterator().next();
+        Thread.sleep(1_500); // a person answering: longer than the upstream's request timeout
+        var done = ask2026(ep, 2, "elicit", "{\"message\":\"Take your time\"}", retryMembers(key, ACCEPT_ADA, first.getString("requestState")));
+        assertEquals("complete", done.getValue().getJsonObject("result").getString("resultType"),
+                "waiting for the client does not count against the upstream's timeout: " + done.getValue());
+    }
+
+    @Test
     @Order(90)
     void undeploy_leavesNoChildProcessAndNoGatewayThread() throws Exception {
         long t0 = System.nanoTime();

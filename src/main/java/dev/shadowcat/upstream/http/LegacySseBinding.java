@@ -83,20 +83,27 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
         }
     }
 
+    private void timeout(Call call, long ms) {
+        long more = call.exchange.deadlineExtension(ms);
+        if (more > 0 && !call.isEnded()) {
+            call.deadline = up.scheduler().schedule(() -> timeout(call, ms), more, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
+                Exchange.Outcome.TIMED_OUT)) {
+            up.breaker().onFailure();
+            post(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":"
+                    + call.idJson + "}}").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
     private void send(Message request, Exchange ex) {
         up.countRequest();
         Call call = new Call(request, ex, null);
         pending.put(call.idJson, call);
         long ms = up.config().requestTimeout().toMillis();
         try {
-            call.deadline = up.scheduler().schedule(() -> {
-                if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
-                        Exchange.Outcome.TIMED_OUT)) {
-                    up.breaker().onFailure();
-                    post(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":"
-                            + call.idJson + "}}").getBytes(StandardCharsets.UTF_8));
-                }
-            }, ms, TimeUnit.MILLISECONDS);
+            call.deadline = up.scheduler().schedule(() -> timeout(call, ms), ms, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             end(call, up.error(call.idJson, ErrorCodes.UPSTREAM_UNAVAILABLE, "is shutting down"), Exchange.Outcome.FAILED);
             return;

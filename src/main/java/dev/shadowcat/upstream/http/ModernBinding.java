@@ -58,6 +58,7 @@ final class ModernBinding implements UpstreamBinding {
     private static final String ACCEPT = "application/json, text/event-stream";
     /** How long a round waits for the client to answer the server's questions. */
     private static final long CLIENT_ANSWER_MILLIS = TimeUnit.MINUTES.toMillis(5);
+    private static final Set<String> INTERACTIVE = Set.of("tools/call", "prompts/get", "resources/read");
 
     private final HttpUpstream up;
     private final ClientSession session;
@@ -210,7 +211,8 @@ final class ModernBinding implements UpstreamBinding {
 
     private void send(Call call) {
         calls.put(call.exchange.origin(), call);
-        if ("tools/call".equals(call.request.method()) && !toolHeaders.listed()) {
+        if ("tools/call".equals(call.request.method()) && !toolHeaders.knows(call.request.paramString("name"))) {
+            toolHeaders.fetchingFor(call.request.paramString("name"));
             // the tool may want arguments mirrored as Mcp-Param-* headers: learn its annotations first
             byte[] list = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-tools\",\"method\":\"tools/list\",\"params\":{\"_meta\":{"
                     + clientMeta + "}}}").getBytes(StandardCharsets.UTF_8);
@@ -260,6 +262,10 @@ final class ModernBinding implements UpstreamBinding {
 
         void post(JsonObject inputResponses, String requestState) {
             if (ended.get()) {
+                return;
+            }
+            if (closed.get() && !internal) {
+                end(up.error(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "session closed"), Exchange.Outcome.FAILED);
                 return;
             }
             String minted = "\"sc-" + ids.incrementAndGet() + "\"";
@@ -412,6 +418,12 @@ final class ModernBinding implements UpstreamBinding {
             }
             cancelDeadline();
             if (!m.isError() && !passthrough && "input_required".equals(m.string("result", "resultType"))) {
+                if (!INTERACTIVE.contains(request.method())) {
+                    end(up.error(request.idJson(), ErrorCodes.INTERNAL_ERROR, "answered " + request.method()
+                            + " with input_required, which " + V + " allows only for tools/call, prompts/get and resources/read"),
+                            Exchange.Outcome.FAILED);
+                    return;
+                }
                 askClient(object(m.textAt(m.path("result"))));
                 return;
             }
@@ -430,10 +442,10 @@ final class ModernBinding implements UpstreamBinding {
                 return;
             }
             Round r = new Round(this, questions.keySet(), state);
-            round = r;
             r.timeout = up.scheduler().schedule(() -> end(up.error(request.idJson(), ErrorCodes.REQUEST_TIMEOUT,
                     "asked the client for input, which did not answer within " + CLIENT_ANSWER_MILLIS + " ms"), Exchange.Outcome.TIMED_OUT),
                     CLIENT_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
+            round = r; // published with its timeout set: end() cancels it
             for (var e : questions.entrySet()) {
                 JsonObject q = e.getValue() instanceof JsonObject o ? o : JsonValue.EMPTY_JSON_OBJECT;
                 String ask = "{\"jsonrpc\":\"2.0\",\"id\":" + JsonScan.quote(e.getKey()) + ",\"method\":"
@@ -470,7 +482,11 @@ final class ModernBinding implements UpstreamBinding {
             }
             EventStreamReader rd = reader;
             if (rd != null) {
-                rd.cancel();
+                if (outcome == Exchange.Outcome.REPLIED) {
+                    rd.finish(EventStreamReader.DRAIN_GRACE_MILLIS); // keep the connection reusable
+                } else {
+                    rd.cancel();
+                }
             }
             CompletableFuture<?> h = http;
             if (h != null && outcome != Exchange.Outcome.REPLIED) {
@@ -528,7 +544,7 @@ final class ModernBinding implements UpstreamBinding {
 
     // ---- list changes and resource updates: one subscriptions/listen stream ----
 
-    private void relisten() {
+    private synchronized void relisten() {
         if (closed.get()) {
             return;
         }
@@ -560,6 +576,7 @@ final class ModernBinding implements UpstreamBinding {
         private final ReconnectPolicy reconnect = up.newReconnectPolicy();
         private final AtomicBoolean stopped = new AtomicBoolean();
         private volatile EventStreamReader reader;
+        private volatile CompletableFuture<?> http;
 
         Listen(JsonObject filter) {
             this.filter = filter;
@@ -574,7 +591,10 @@ final class ModernBinding implements UpstreamBinding {
             HttpRequest req = up.request(up.config().url(), null, V).timeout(up.config().sseIdleTimeout())
                     .header("Content-Type", "application/json").header("Accept", ACCEPT).header("Mcp-Method", "subscriptions/listen")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            up.client().sendAsync(req, info -> {
+            http = up.client().sendAsync(req, info -> {
+                if (stopped.get()) {
+                    return HttpResponse.BodySubscribers.replacing(null); // stopped while connecting: drop the stream
+                }
                 if (info.statusCode() == 200 && info.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
                     EventStreamReader r = new EventStreamReader(this, up.scheduler(), up.config().sseIdleTimeout().toMillis());
                     reader = r;
@@ -594,12 +614,15 @@ final class ModernBinding implements UpstreamBinding {
 
         @Override
         public void onEvent(SseParser.Event e) {
-            if (e.data() == null || e.data().isEmpty()) {
+            if (stopped.get() || e.data() == null || e.data().isEmpty()) {
                 return;
             }
             reconnect.onEvent();
             Message m = Message.trusted(e.data().getBytes(StandardCharsets.UTF_8));
             if (m.isNotification() && !"notifications/subscriptions/acknowledged".equals(m.method())) {
+                if ("notifications/tools/list_changed".equals(m.method())) {
+                    toolHeaders.forget(); // annotations may have changed: learn them again before the next call
+                }
                 session.onUpstreamEvent(m.bytes());
             }
         }
@@ -631,6 +654,10 @@ final class ModernBinding implements UpstreamBinding {
                 EventStreamReader r = reader;
                 if (r != null) {
                     r.cancel();
+                }
+                CompletableFuture<?> h = http;
+                if (h != null) {
+                    h.cancel(true);
                 }
             }
         }

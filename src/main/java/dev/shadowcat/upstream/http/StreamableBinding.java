@@ -204,6 +204,11 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     }
 
     private void timeout(Call call, long ms) {
+        long more = call.exchange.deadlineExtension(ms);
+        if (more > 0 && !call.isEnded()) {
+            call.deadline = up.scheduler().schedule(() -> timeout(call, ms), more, TimeUnit.MILLISECONDS);
+            return;
+        }
         if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
                 Exchange.Outcome.TIMED_OUT)) {
             up.breaker().onFailure();

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ToolHeaders {
     private final Map<String, Map<String, String>> byTool = new ConcurrentHashMap<>();
     private volatile boolean listed;
+    /** Tools a call was made for after a listing that did not name them: listing once more will not help. */
+    private final java.util.Set<String> attempted = ConcurrentHashMap.newKeySet();
 
     void learn(JsonObject toolsListResult) {
         if (!(toolsListResult.get("tools") instanceof jakarta.json.JsonArray tools)) {
@@ -44,6 +46,30 @@ final class ToolHeaders {
     /** False until a tools/list result was seen: a tools/call then needs one first, or its headers may be missing. */
     boolean listed() {
         return listed;
+    }
+
+    /**
+     * Whether a call of {@code tool} can be sent: its annotations are known, or a listing was seen and it was
+     * not in it (then listing again would not help; only the first page is learned, see README).
+     */
+    boolean knows(String tool) {
+        return listed && (tool == null || byTool.containsKey(tool) || attempted.contains(tool));
+    }
+
+    /** A listing is about to be fetched for {@code tool}: if one was already seen without it, never again for it. */
+    void fetchingFor(String tool) {
+        if (listed && tool != null) {
+            if (attempted.size() >= 1024) {
+                attempted.clear(); // bounded: names come from clients
+            }
+            attempted.add(tool);
+        }
+    }
+
+    /** The tool list changed: learn it again on the next call. */
+    void forget() {
+        listed = false;
+        attempted.clear();
     }
 
     /** Header name (without the {@code Mcp-Param-} prefix) → encoded value, for the arguments present. */

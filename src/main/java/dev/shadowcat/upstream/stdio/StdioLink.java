@@ -31,6 +31,10 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     private static final Logger LOG = Logger.getLogger(StdioLink.class.getName());
 
     private record Pending(Exchange exchange, String clientIdJson, String clientTokenJson, ScheduledFuture<?> deadline) {
+        Pending withDeadline(ScheduledFuture<?> d) {
+            return new Pending(exchange, clientIdJson, clientTokenJson, d);
+        }
+
     }
 
     private final StdioUpstream upstream;
@@ -166,11 +170,22 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     }
 
     private void expire(long id) {
-        Pending p = pending.remove(id);
+        Pending p = pending.get(id);
         if (p == null) {
             return;
         }
         long ms = upstream.config().requestTimeout().toMillis();
+        long more = p.exchange.deadlineExtension(ms);
+        if (more > 0) {
+            ScheduledFuture<?> next = upstream.scheduler().schedule(() -> expire(id), more, TimeUnit.MILLISECONDS);
+            if (!pending.replace(id, p, p.withDeadline(next))) {
+                next.cancel(false);
+            }
+            return;
+        }
+        if (!pending.remove(id, p)) {
+            return;
+        }
         sendCancelled(id, "timed out after " + ms + " ms at the gateway");
         p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.REQUEST_TIMEOUT,
                 "upstream '" + upstream.name() + "' did not answer within " + ms + " ms", null),

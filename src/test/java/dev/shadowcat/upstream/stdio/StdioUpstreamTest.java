@@ -701,6 +701,9 @@ class StdioUpstreamTest {
         RecordingExchange init = new RecordingExchange(s);
         bindings.add(up.open(s, initialize(5), init));
         long child = awaitChildren(1).get(0);
+        // until the JDK's spawn helper has exec'd the server, killing that pid is a failed start, not a death
+        assertTrue(poll(Duration.ofSeconds(WAIT_S), () -> ProcessHandle.of(child).flatMap(p -> p.info().command())
+                .map(c -> c.endsWith("/java")).orElse(false)), "child " + child + " runs the server's JVM");
         assertFalse(init.end.isDone(), "initialize waits for the booting child");
         ProcessHandle.of(child).orElseThrow().destroyForcibly();
 
