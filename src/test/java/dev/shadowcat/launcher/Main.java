@@ -23,7 +23,11 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
-        dev.shadowcat.boot.JvmDefaults.apply();
+        // as dev.shadowcat.boot.JvmDefaults does in the shipped launcher (that class is inside the WAR, not on our classpath)
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+                    Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        }
         String host = System.getProperty("shadowcat.host", "127.0.0.1");
         int port = Integer.getInteger("shadowcat.port", 8080);
         Path war = Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")).toAbsolutePath();
