@@ -199,11 +199,12 @@ final class StatelessCall implements Exchange {
                     + "tools/call, prompts/get or resources/read, not during " + method);
             return;
         }
+        String needed = requiredCapability(request, capability);
         boolean declared;
         boolean live;
         synchronized (this) {
             live = state != State.ENDED && !ended;
-            declared = lastCapabilities != null && lastCapabilities.containsKey(capability);
+            declared = declares(lastCapabilities, capability, needed);
             if (live && declared) {
                 String key = capability + "-" + (++keys);
                 asked.put(key, new Asked(key, request.method(), request.paramsJson(), from, request.idJson()));
@@ -215,10 +216,39 @@ final class StatelessCall implements Exchange {
         if (!live) {
             from.refuse(request.idJson(), ErrorCodes.INTERNAL_ERROR, "the request this belonged to has ended");
         } else if (!declared) {
+            String data = needed == null ? "{}" : "{" + JsonScan.quote(needed) + ":{}}";
             from.answer(request.idJson(), Message.trusted(Errors.response(request.idJson(), ErrorCodes.MISSING_CLIENT_CAPABILITY,
-                    "the client did not declare the '" + capability + "' capability on this request",
-                    "{\"requiredCapabilities\":{" + JsonScan.quote(capability) + ":{}}}")));
+                    "the client did not declare the '" + capability + (needed == null ? "" : "." + needed) + "' capability on this request",
+                    "{\"requiredCapabilities\":{" + JsonScan.quote(capability) + ":" + data + "}}")));
         }
+    }
+
+    /**
+     * The sub-capability a question needs beyond its capability: elicitation in URL mode needs {@code url}
+     * (form mode needs {@code form}, which an empty {@code elicitation: {}} also means); sampling with tools
+     * needs {@code tools}. Null when the bare capability is enough.
+     */
+    private static String requiredCapability(Message request, String capability) {
+        if ("elicitation".equals(capability)) {
+            return "url".equals(request.paramString("mode")) ? "url" : "form";
+        }
+        if ("sampling".equals(capability) && request.paramsPath("tools") >= 0) {
+            return "tools";
+        }
+        return null;
+    }
+
+    private static boolean declares(JsonObject caps, String capability, String needed) {
+        if (caps == null || !(caps.get(capability) instanceof JsonObject c)) {
+            return false;
+        }
+        if (needed == null) {
+            return true;
+        }
+        if ("form".equals(needed) && c.isEmpty()) {
+            return true; // 2025-11-25: an empty elicitation capability means form mode
+        }
+        return c.containsKey(needed);
     }
 
     private void scheduleGatherLocked() {

@@ -473,9 +473,13 @@ public final class StdioUpstream implements Upstream {
         }
     }
 
+    /**
+     * Shared: each waiting call holds a child; one stays free. Dedicated: each waiting call has a session (a
+     * child) of its own, and the 2026 bridge's main session holds one more.
+     */
     @Override
     public int waitingCallCapacity() {
-        return Math.max(1, config.pool().maxSize() - 1);
+        return Math.max(1, config.pool().maxSize() - (config.mode() == SessionMode.DEDICATED ? 2 : 1));
     }
 
     @Override
