@@ -10,6 +10,7 @@ import dev.shadowcat.protocol.ProtocolException;
 import dev.shadowcat.protocol.ProtocolVersions;
 import dev.shadowcat.upstream.ClientSession;
 import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.Exchange.Outcome;
 import dev.shadowcat.upstream.UpstreamBinding;
 import dev.shadowcat.upstream.UpstreamPeer;
 
@@ -96,39 +97,27 @@ final class ModernBinding implements UpstreamBinding {
         String version = ProtocolVersions.isSupported(requested) && !V.equals(requested) ? requested : ProtocolVersions.LATEST;
         byte[] discover = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-discover\",\"method\":\"server/discover\",\"params\":{\"_meta\":{"
                 + clientMeta + "}}}").getBytes(StandardCharsets.UTF_8);
-        Exchange asked = new Exchange() {
-            @Override
-            public ClientSession session() {
-                return session;
-            }
-
-            @Override
-            public void onMessage(byte[] message) {
-            }
-
-            @Override
-            public void onEnd(byte[] response, Outcome outcome) {
-                JsonObject r = response == null ? null : object(new String(response, StandardCharsets.UTF_8));
-                JsonObject result = r == null ? null : r.getJsonObject("result");
-                boolean modern = result != null && result.get("supportedVersions") instanceof jakarta.json.JsonArray versions
-                        && versions.stream().anyMatch(v -> v instanceof JsonString s && V.equals(s.getString()));
-                if (!modern) {
-                    if (notModern != null) {
-                        notModern.run();
-                    } else {
-                        init.onEnd(response != null && r != null && r.containsKey("error")
-                                ? Message.trusted(response).rewrite(initialize.idJson(), -1, null)
-                                : up.error(initialize.idJson(), ErrorCodes.INTERNAL_ERROR, "does not speak " + V),
-                                Outcome.FAILED);
-                    }
-                    return;
+        Exchange asked = new Then((response, outcome) -> {
+            JsonObject r = response == null ? null : object(new String(response, StandardCharsets.UTF_8));
+            JsonObject result = r == null ? null : r.getJsonObject("result");
+            boolean modern = result != null && result.get("supportedVersions") instanceof jakarta.json.JsonArray versions
+                    && versions.stream().anyMatch(v -> v instanceof JsonString s && V.equals(s.getString()));
+            if (!modern) {
+                if (notModern != null) {
+                    notModern.run();
+                } else {
+                    init.onEnd(response != null && r != null && r.containsKey("error")
+                            ? Message.trusted(response).rewrite(initialize.idJson(), -1, null)
+                            : up.error(initialize.idJson(), ErrorCodes.INTERNAL_ERROR, "does not speak " + V),
+                            Outcome.FAILED);
                 }
-                up.detectedModern();
-                serverCapabilities = result.getJsonObject("capabilities") == null ? JsonValue.EMPTY_JSON_OBJECT
-                        : result.getJsonObject("capabilities");
-                init.onEnd(Errors.result(initialize.idJson(), initializeResult(result, version)), Outcome.REPLIED);
+                return;
             }
-        };
+            up.detectedModern();
+            serverCapabilities = result.getJsonObject("capabilities") == null ? JsonValue.EMPTY_JSON_OBJECT
+                    : result.getJsonObject("capabilities");
+            init.onEnd(Errors.result(initialize.idJson(), initializeResult(result, version)), Outcome.REPLIED);
+        });
         send(new Call(Message.trusted(discover), asked, true));
     }
 
@@ -216,21 +205,7 @@ final class ModernBinding implements UpstreamBinding {
             // the tool may want arguments mirrored as Mcp-Param-* headers: learn its annotations first
             byte[] list = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-tools\",\"method\":\"tools/list\",\"params\":{\"_meta\":{"
                     + clientMeta + "}}}").getBytes(StandardCharsets.UTF_8);
-            Exchange then = new Exchange() {
-                @Override
-                public ClientSession session() {
-                    return session;
-                }
-
-                @Override
-                public void onMessage(byte[] message) {
-                }
-
-                @Override
-                public void onEnd(byte[] response, Outcome outcome) {
-                    call.post(null, null);
-                }
-            };
+            Exchange then = new Then((response, outcome) -> call.post(null, null));
             Call lister = new Call(Message.trusted(list), then, true);
             calls.put(then, lister);
             lister.post(null, null);
@@ -539,6 +514,29 @@ final class ModernBinding implements UpstreamBinding {
         @Override
         public void refuse(String originalIdJson, int code, String message) {
             call.end(Errors.response(call.request.idJson(), code, message, null), Exchange.Outcome.FAILED);
+        }
+    }
+
+    /** An exchange of the binding's own (discover, the tool listing before a call): only its end matters. */
+    private final class Then implements Exchange {
+        private final java.util.function.BiConsumer<byte[], Outcome> onEnd;
+
+        Then(java.util.function.BiConsumer<byte[], Outcome> onEnd) {
+            this.onEnd = onEnd;
+        }
+
+        @Override
+        public ClientSession session() {
+            return session;
+        }
+
+        @Override
+        public void onMessage(byte[] message) {
+        }
+
+        @Override
+        public void onEnd(byte[] response, Outcome outcome) {
+            onEnd.accept(response, outcome);
         }
     }
 
