@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe: state is guarded by {@code this}; sinks, peers and the binding are called outside the lock.
  */
 final class StatelessCall implements Exchange {
-    static final long GATHER_QUIET_MILLIS = 50;
+    static final long GATHER_QUIET_MILLIS = 100;
     static final long GATHER_MAX_MILLIS = 500;
     static final Set<String> INTERACTIVE = Set.of("tools/call", "prompts/get", "resources/read");
     private static final Map<String, String> CAPABILITY = Map.of(

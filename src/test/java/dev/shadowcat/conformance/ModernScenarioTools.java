@@ -73,6 +73,7 @@ final class ModernScenarioTools {
                 }));
         tools.add(tool("test_input_required_result_multiple_inputs", "Asks three questions at once", noArgs(),
                 (ex, req) -> {
+                    // three questions at once, as close together as a cold JVM allows
                     var name = CompletableFuture.supplyAsync(() -> elicit(ex, "What is your name?", "name"), ASK);
                     var greeting = CompletableFuture.supplyAsync(() -> sample(ex, "Generate a greeting", 50), ASK);
                     var roots = CompletableFuture.supplyAsync(ex::listRoots, ASK);
