@@ -2,6 +2,7 @@ package dev.shadowcat.web;
 
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.protocol.HeaderValues;
 import dev.shadowcat.protocol.JsonScan;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
@@ -78,7 +79,7 @@ final class StatelessEndpoint {
             mismatch(async, id, "MCP-Protocol-Version header '" + headerVersion + "' does not match body value '" + bodyVersion + "'");
             return;
         }
-        String method = decode(req.getHeader("Mcp-Method"));
+        String method = HeaderValues.decode(req.getHeader("Mcp-Method"));
         if (method == null || !method.equals(m.method())) {
             mismatch(async, id, "Mcp-Method header " + (method == null ? "is missing" : "'" + method + "' does not match body value '" + m.method() + "'"));
             return;
@@ -94,7 +95,7 @@ final class StatelessEndpoint {
             default -> null;
         };
         if (nameField != null) {
-            String header = decode(req.getHeader("Mcp-Name"));
+            String header = HeaderValues.decode(req.getHeader("Mcp-Name"));
             String value = m.paramString(nameField);
             if (header == null || !header.equals(value)) {
                 mismatch(async, id, "Mcp-Name header " + (header == null ? "is missing" : "'" + header + "' does not match body value '" + value + "'"));
@@ -157,10 +158,6 @@ final class StatelessEndpoint {
 
     private static void mismatch(AsyncContext async, String id, String what) {
         McpServlet.writeAsync(async, 400, Errors.response(id, ErrorCodes.HEADER_MISMATCH, "Header mismatch: " + what, null));
-    }
-
-    static String decode(String header) {
-        return dev.shadowcat.protocol.HeaderValues.decode(header);
     }
 
     static final String GET_DELETE_REFUSAL = "Method Not Allowed: 2026-07-28 has no standalone stream and no sessions; send POST";
