@@ -542,10 +542,32 @@ final class ModernBinding implements UpstreamBinding {
 
     // ---- list changes and resource updates: one subscriptions/listen stream ----
 
-    private synchronized void relisten() {
-        if (closed.get()) {
-            return;
+    /**
+     * Replaces the listen stream with one for the current filter. Only the swap is under the lock; stopping the
+     * old stream and opening the new one happen outside it (both are safe against a concurrent swap or close:
+     * a stopped Listen never opens, and drops a stream that connects after it was stopped).
+     */
+    private void relisten() {
+        Listen old;
+        Listen fresh;
+        synchronized (this) {
+            if (closed.get()) {
+                return;
+            }
+            JsonObject f = listenFilter();
+            old = listen;
+            fresh = f.isEmpty() ? null : new Listen(f);
+            listen = fresh;
         }
+        if (old != null) {
+            old.stop();
+        }
+        if (fresh != null) {
+            fresh.open();
+        }
+    }
+
+    private JsonObject listenFilter() {
         JsonObjectBuilder filter = JsonP.PROVIDER.createObjectBuilder();
         for (String[] k : new String[][]{{"tools", "toolsListChanged"}, {"prompts", "promptsListChanged"}, {"resources", "resourcesListChanged"}}) {
             if (serverCapabilities.get(k[0]) instanceof JsonObject c && c.getBoolean("listChanged", false)) {
@@ -557,15 +579,7 @@ final class ModernBinding implements UpstreamBinding {
             subscriptions.forEach(uris::add);
             filter.add("resourceSubscriptions", uris);
         }
-        JsonObject f = filter.build();
-        Listen old = listen;
-        listen = f.isEmpty() ? null : new Listen(f);
-        if (old != null) {
-            old.stop();
-        }
-        if (listen != null) {
-            listen.open();
-        }
+        return filter.build();
     }
 
     /** The session's listen stream, reopened (with backoff) when it ends while the session lives. */
