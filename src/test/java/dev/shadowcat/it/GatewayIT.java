@@ -553,10 +553,7 @@ class GatewayIT {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"progress\",\"arguments\":"
                 + "{\"steps\":2,\"delayMs\":5},\"_meta\":{\"progressToken\":\"mine\",\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
                 + "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
-        HttpResponse<String> p = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).header("Content-Type", "application/json")
-                .header("Accept", RawMcp.ACCEPT_BOTH).header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call")
-                .header("Mcp-Name", "progress").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> p = RawMcp.post2026(ep, "tools/call", "progress", body, HttpResponse.BodyHandlers.ofString());
         assertEquals(200, p.statusCode(), p.body());
         assertEquals(2, p.body().split("\"progressToken\":\"mine\"", -1).length - 1, "both steps with the client's own token: " + p.body());
         assertTrue(p.body().contains("done 2") && p.body().contains("\"resultType\":\"complete\""), p.body());
@@ -613,9 +610,7 @@ class GatewayIT {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":4242,\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":"
                 + "{\"resourcesListChanged\":true},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
                 + "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
-        HttpResponse<InputStream> listen = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).header("Content-Type", "application/json")
-                .header("Accept", RawMcp.ACCEPT_BOTH).header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "subscriptions/listen")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> listen = RawMcp.post2026(ep, "subscriptions/listen", null, body, HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, listen.statusCode());
         BufferedReader in = RawMcp.reader(listen);
         List<RawMcp.Event> ack = RawMcp.readEvents(listen, in, 1, Duration.ofSeconds(10));
@@ -636,10 +631,7 @@ class GatewayIT {
                 + (extraMembers.isEmpty() ? "" : "," + extraMembers)
                 + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
                 + "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{},\"sampling\":{},\"roots\":{}}}}}";
-        HttpResponse<String> r = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).timeout(RawMcp.TIMEOUT)
-                .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
-                .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", tool)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = RawMcp.post2026(ep, "tools/call", tool, body, HttpResponse.BodyHandlers.ofString());
         String json = r.body();
         if (r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
             json = json.lines().filter(l -> l.startsWith("data:") && l.contains("\"id\"")).reduce((a, b) -> b)

@@ -399,18 +399,9 @@ class HttpUpstreamIT {
         URI ep = mcp(base, "modern");
         String meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
                 + "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{}}}";
-        java.util.function.BiFunction<Integer, String, HttpResponse<String>> post = (id, extra) -> {
-            try {
-                return RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).timeout(RawMcp.TIMEOUT)
-                        .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
-                        .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", "ask_name")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":" + id
-                                + ",\"method\":\"tools/call\",\"params\":{\"name\":\"ask_name\",\"arguments\":{}" + extra + "," + meta + "}}"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        java.util.function.BiFunction<Integer, String, HttpResponse<String>> post = (id, extra) -> RawMcp.post2026(ep, "tools/call",
+                "ask_name", "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"ask_name\","
+                        + "\"arguments\":{}" + extra + "," + meta + "}}", HttpResponse.BodyHandlers.ofString());
         HttpResponse<String> first = post.apply(1, "");
         assertEquals(200, first.statusCode(), first.body());
         jakarta.json.JsonObject result;

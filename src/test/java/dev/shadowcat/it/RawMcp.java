@@ -23,6 +23,25 @@ final class RawMcp {
             .connectTimeout(TIMEOUT).build();
     static final String ACCEPT_BOTH = "application/json, text/event-stream";
 
+    /** A well-formed 2026-07-28 POST: the version and {@code Mcp-Method} headers, and {@code Mcp-Name} unless null. */
+    static <T> java.net.http.HttpResponse<T> post2026(java.net.URI ep, String method, String name, String body,
+                                                      java.net.http.HttpResponse.BodyHandler<T> handler) {
+        var b = java.net.http.HttpRequest.newBuilder(ep).timeout(TIMEOUT)
+                .header("Content-Type", "application/json").header("Accept", ACCEPT_BOTH)
+                .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", method);
+        if (name != null) {
+            b.header("Mcp-Name", name);
+        }
+        try {
+            return HTTP.send(b.POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), handler);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** One SSE event. */
     record Event(String id, String data) {
     }
