@@ -12,12 +12,13 @@
 #   gw-everything-shared2    Shadowcat -> server-everything over stdio, shared mode, pool maxSize 2
 #   gw-everything-http       Shadowcat -> server-everything's Streamable HTTP endpoint (an HTTP upstream)
 #   jetty-echo-floor         bare Jetty 12 core handler answering a fixed JSON-RPC result (the floor)
+#   gw-echo-shared           Shadowcat -> EchoStdioServer (the floor's stdio twin), shared mode: the gateway alone
 #   gw-demo-shared           Shadowcat -> the demo stdio server in the WAR, shared mode (also an SSE run)
 #   gw-everything-warm-init  initialize latency against a warm dedicated pool (sessions mode)
 #   gw-demo-shared-idle      heap per idle session: N sessions held open, heap measured after forced GCs
 #
 # Environment: SMOKE=1, REPEATS (3), CONCURRENCY ("1 8 32"), BASE_PORT (18100), RESULTS_DIR,
-# PROFILE=1 (JFR profile of the gateway during a C=32 run of gw-demo-shared and gw-everything-dedicated, C=8 of gw-everything-http),
+# PROFILE=1 (JFR profile of the gateway during a C=32 run of gw-echo-shared and gw-everything-dedicated, C=8 of gw-everything-http),
 # SKIP_BUILD=1, FORCE_BUILD=1, IDLE_SESSIONS (10000), ONLY="label ..." (run only these targets).
 # Results: bench/results/<timestamp>/{results.jsonl,summary.md,calls-per-second.png,machine.txt,logs/,configs/}
 set -euo pipefail
@@ -286,6 +287,8 @@ upstream_json() {
   local name=$1 mode=$2 max=$3 min=$4 server=$5
   if [[ "$server" == demo ]]; then
     printf '    "%s": { "command": ["${java}", "-XX:TieredStopAtLevel=1", "-cp", "${webapp.classpath}", "dev.shadowcat.demo.DemoMcpServer"],\n' "$name"
+  elif [[ "$server" == echo ]]; then
+    printf '    "%s": { "command": ["${java}", "-cp", "%s/target/test-classes", "dev.shadowcat.bench.EchoStdioServer"],\n' "$name" "$ROOT"
   else
     printf '    "%s": { "command": ["node", "%s", "stdio"], "cwd": "%s",\n' "$name" "$EVERYTHING" "$NODE_DIR"
   fi
@@ -308,13 +311,14 @@ gw_config() {
 UP_DEDICATED="everything-dedicated dedicated 64 1 everything"
 UP_SHARED2="everything-shared2 shared 2 2 everything"
 UP_DEMO="demo shared 2 2 demo"
+UP_ECHO="echo shared 2 2 echo"
 # maxSize = minIdle: sessions held open during the measurement cannot make the pool spawn replacements
 UP_WARM="everything-warm dedicated $WARM_MIN_IDLE $WARM_MIN_IDLE everything"
 gw_config "$R/configs/gw-everything-dedicated.json" "$UP_DEDICATED"
 gw_config "$R/configs/gw-everything-shared2.json" "$UP_SHARED2"
-gw_config "$R/configs/gw-demo-shared.json" "$UP_DEMO"
+gw_config "$R/configs/gw-echo-demo.json" "$UP_ECHO" "$UP_DEMO"
 gw_config "$R/configs/gw-everything-warm-init.json" "$UP_WARM"
-gw_config "$R/configs/gw-all.json" "$UP_DEDICATED" "$UP_SHARED2" "$UP_DEMO" "$UP_WARM"
+gw_config "$R/configs/gw-all.json" "$UP_DEDICATED" "$UP_SHARED2" "$UP_ECHO" "$UP_DEMO" "$UP_WARM"
 
 # A gateway for one target: its own process on its own port (full runs), or, with SMOKE=1, one shared
 # gateway with every upstream (saves three JVM starts). Sets GW_PID and P.
@@ -421,7 +425,7 @@ if wanted gw-everything-shared2; then
   gateway_done
 fi
 
-# ---------------------------------------------------------------- (e) Jetty echo floor vs gateway -> demo (shared)
+# ---------------------------------------------------------------- (e) Jetty echo floor vs gateway -> echo (shared)
 
 if wanted jetty-echo-floor; then
   P=$((BASE_PORT + 6))
@@ -436,11 +440,15 @@ if wanted jetty-echo-floor; then
   stop "$PID"
 fi
 
-if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-idle; then
-  log "(e) gateway -> demo (stdio, shared, pool maxSize 2)"
-  gateway gw-demo-shared $((BASE_PORT + 5)) "$R/configs/gw-demo-shared.json"
+if wanted gw-echo-shared || wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-idle; then
+  # one gateway, two shared upstreams: EchoStdioServer (answers like the floor: the gateway alone) and the demo
+  # server (a real Java MCP server); the echo runs first, so that it is as cold a JVM as the floor was
+  log "(e) gateway -> echo and demo (stdio, shared, pool maxSize 2 each)"
+  gateway gw-echo-demo $((BASE_PORT + 5)) "$R/configs/gw-echo-demo.json"
+  wait_pool "$P" echo 2
   wait_pool "$P" demo 2
   URL="http://127.0.0.1:$P/mcp/demo"
+  if wanted gw-echo-shared; then series gw-echo-shared "http://127.0.0.1:$P/mcp/echo" calls "$GW_PID"; fi
   if wanted gw-demo-shared; then series gw-demo-shared "$URL" calls "$GW_PID"; fi
   if wanted gw-demo-shared-sse; then series gw-demo-shared-sse "$URL" sse "$GW_PID"; fi
   if wanted gw-demo-shared-idle; then
@@ -456,7 +464,7 @@ if wanted gw-demo-shared || wanted gw-demo-shared-sse || wanted gw-demo-shared-i
     done
   fi
   if [[ "$PROFILE" == 1 ]]; then
-    jfr_profile gw-demo-shared "$GW_PID" "$URL" calls 32
+    jfr_profile gw-echo-shared "$GW_PID" "http://127.0.0.1:$P/mcp/echo" calls 32
   fi
   gateway_done
 fi

@@ -10,7 +10,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The "echo floor": the least an MCP Streamable HTTP endpoint on Jetty 12 can do per request. A bare Jetty core
@@ -25,13 +24,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class JettyEchoFloor extends Handler.Abstract {
     static final String SESSION_ID = "echo-floor-session";
-    private static final byte[] HEAD = "{\"jsonrpc\":\"2.0\",\"id\":".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TAIL = (",\"result\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"tools\":{}},"
-            + "\"serverInfo\":{\"name\":\"jetty-echo-floor\",\"version\":\"1.0\"},"
-            + "\"content\":[{\"type\":\"text\",\"text\":\"Echo: hello from the shadowcat load tool\"}]}}")
-            .getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] ID_KEY = "\"id\":".getBytes(StandardCharsets.US_ASCII);
-
     private JettyEchoFloor() {
         super(InvocationType.NON_BLOCKING);
     }
@@ -56,50 +48,17 @@ public final class JettyEchoFloor extends Handler.Abstract {
     }
 
     private static void respond(byte[] body, Response response, Callback callback) {
-        int at = indexOf(body, ID_KEY);
         response.getHeaders().put("Mcp-Session-Id", SESSION_ID);
-        if (at < 0) {
+        byte[] out = EchoReply.reply(body, body.length);
+        if (out == null) {
             response.setStatus(202);
             callback.succeeded();
             return;
         }
-        int s = at + ID_KEY.length;
-        while (s < body.length && body[s] == ' ') {
-            s++;
-        }
-        int e = s;
-        if (e < body.length && body[e] == '"') {
-            e++;
-            while (e < body.length && body[e] != '"') {
-                e += body[e] == '\\' ? 2 : 1;
-            }
-            e++;
-        } else {
-            while (e < body.length && body[e] != ',' && body[e] != '}' && body[e] != ' ') {
-                e++;
-            }
-        }
-        byte[] out = new byte[HEAD.length + (e - s) + TAIL.length];
-        System.arraycopy(HEAD, 0, out, 0, HEAD.length);
-        System.arraycopy(body, s, out, HEAD.length, e - s);
-        System.arraycopy(TAIL, 0, out, HEAD.length + (e - s), TAIL.length);
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, out.length);
         response.write(true, ByteBuffer.wrap(out), callback);
-    }
-
-    private static int indexOf(byte[] b, byte[] key) {
-        outer:
-        for (int i = 0; i + key.length <= b.length; i++) {
-            for (int k = 0; k < key.length; k++) {
-                if (b[i + k] != key[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     public static void main(String[] args) throws Exception {
