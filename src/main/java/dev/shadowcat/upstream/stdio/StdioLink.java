@@ -30,9 +30,15 @@ import java.util.logging.Logger;
 final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPeer {
     private static final Logger LOG = Logger.getLogger(StdioLink.class.getName());
 
-    private record Pending(Exchange exchange, String clientIdJson, String clientTokenJson, ScheduledFuture<?> deadline) {
+    /** @param stdinEnd the child's stdin offset after this request (-1 until written): answering it proves it read that far */
+    private record Pending(Exchange exchange, String clientIdJson, String clientTokenJson, ScheduledFuture<?> deadline,
+                           long stdinEnd) {
         Pending withDeadline(ScheduledFuture<?> d) {
-            return new Pending(exchange, clientIdJson, clientTokenJson, d);
+            return new Pending(exchange, clientIdJson, clientTokenJson, d, stdinEnd);
+        }
+
+        Pending withStdinEnd(long end) {
+            return new Pending(exchange, clientIdJson, clientTokenJson, deadline, end);
         }
 
     }
@@ -88,7 +94,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         ReadinessProbe probe = new ReadinessProbe();
         readiness = probe;
         // after publishing the probe: a child lost before this point is seen here, a later loss by onClosed
-        if (!isAlive() || !process.send(ReadinessProbe.PING)) {
+        if (!isAlive() || process.send(ReadinessProbe.PING) < 0) {
             probe.lost("upstream '" + upstream.name() + "' ended while starting");
         } else {
             probe.arm(bound, upstream.scheduler());
@@ -111,9 +117,12 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
                     Exchange.Outcome.FAILED);
             return -1;
         }
-        pending.put(id, new Pending(ex, request.idJson(), clientToken, deadline));
+        pending.put(id, new Pending(ex, request.idJson(), clientToken, deadline, -1));
         byte[] out = request.rewrite(upId, tokenSpan, upId);
-        if (!isAlive() || !process.send(out)) {
+        long end = isAlive() ? process.send(out) : -1;
+        if (end >= 0) {
+            pending.computeIfPresent(id, (k, p) -> p.withStdinEnd(end)); // absent: answered already, nothing to learn
+        } else {
             Pending p = pending.remove(id);
             if (p != null) {
                 p.deadline.cancel(false);
@@ -246,6 +255,9 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             return;
         }
         p.deadline.cancel(false);
+        if (p.stdinEnd >= 0) {
+            process.consumedThrough(p.stdinEnd);
+        }
         served.incrementAndGet();
         p.exchange.onEnd(m.rewrite(p.clientIdJson == null ? "0" : p.clientIdJson, -1, null), Exchange.Outcome.REPLIED);
     }
