@@ -32,7 +32,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
     private final StreamOwner session;
     private volatile Runnable onClientGone;
     private final String initSessionId;
-    private final int queueFrames;
+    private final AsyncWriter writer; // null when the client was gone before the POST was answered
     // guarded by this
     private Mode mode = Mode.PENDING;
     private int outstanding;
@@ -48,8 +48,18 @@ final class PostResponse implements ResponseSink, AsyncListener {
         this.session = session;
         this.outstanding = expected;
         this.initSessionId = initSessionId;
-        this.queueFrames = queueFrames;
         async.addListener(this);
+        // The write listener is registered now, on the container thread that is handling the POST: registered later
+        // from the upstream's thread, Jetty would dispatch its first onWritePossible to another pool thread
+        // (one more thread wake-up per response).
+        AsyncWriter w = null;
+        try {
+            w = AsyncWriter.start(async, Math.max(2, queueFrames), this::writerEnded);
+        } catch (IOException | IllegalStateException e) {
+            LOG.log(Level.FINE, "client went away before its response", e);
+            mode = Mode.GONE;
+        }
+        this.writer = w;
         if (sse) {
             synchronized (this) {
                 openStreamLocked();
@@ -132,13 +142,16 @@ final class PostResponse implements ResponseSink, AsyncListener {
             }
         }
         if (as404) {
-            McpServlet.writeAsync(async, 404, json);
+            writeJson(json, 404);
         } else {
             response(json);
         }
     }
 
     private void writeJson(byte[] json, int status) {
+        if (writer == null) {
+            return;
+        }
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
         try {
             resp.setStatus(status);
@@ -148,17 +161,16 @@ final class PostResponse implements ResponseSink, AsyncListener {
             if (initSessionId != null && !Message.trusted(json).isError()) {
                 resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
             }
-            AsyncWriter w = AsyncWriter.start(async, 2, x -> { });
-            w.enqueue(json);
-            w.complete();
-        } catch (IOException | IllegalStateException e) {
+            writer.enqueue(json);
+            writer.complete();
+        } catch (IllegalStateException e) {
             LOG.log(Level.FINE, "client went away before its response", e);
             complete();
         }
     }
 
     private void openStreamLocked() {
-        if (mode == Mode.GONE) {
+        if (mode == Mode.GONE || writer == null) {
             return;
         }
         mode = Mode.SSE;
@@ -170,16 +182,23 @@ final class PostResponse implements ResponseSink, AsyncListener {
             if (initSessionId != null) {
                 resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
             }
-            StreamOwner sess = session;
-            AsyncWriter w = AsyncWriter.start(async, queueFrames, x -> {
-                s.detach(x);
-                if (s.isCompleted()) {
-                    sess.streamDelivered(s);
-                }
-            });
-            s.attach(w, -1);
-        } catch (IOException | IllegalStateException e) {
+            s.attach(writer, -1);
+        } catch (IllegalStateException e) {
             LOG.log(Level.FINE, "client went away before its event stream opened", e);
+        }
+    }
+
+    /** The response is over (completed or broken): an event stream lets go of it and may be done. */
+    private void writerEnded(AsyncWriter w) {
+        EventStream s;
+        synchronized (this) {
+            s = stream;
+        }
+        if (s != null) {
+            s.detach(w);
+            if (s.isCompleted()) {
+                session.streamDelivered(s);
+            }
         }
     }
 
