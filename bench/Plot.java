@@ -148,6 +148,11 @@ public final class Plot {
         return m == null ? "–" : fmt(m[0]) + "–" + fmt(m[2]);
     }
 
+    /** A difference with its sign: "+0.34", "-1.15". */
+    static String signed(Double d) {
+        return d == null ? "?" : (d >= 0 ? "+" : "") + n(d);
+    }
+
     static Double median(Map<String, TreeMap<Integer, List<Run>>> g, String label, int c, String k) {
         var byC = g.get(label);
         if (byC == null || byC.get(c) == null) {
@@ -218,9 +223,9 @@ public final class Plot {
             Double d50 = g50 == null || f50 == null ? null : g50 - f50;
             Double d99 = g99 == null || f99 == null ? null : g99 - f99;
             check(md, what + " adds ≤ 0.1 ms p50 over the Jetty echo floor at C=" + low, d50, "<=", 0.1,
-                    "+" + n(d50) + " ms (" + n(g50) + " vs " + n(f50) + ")");
+                    signed(d50) + " ms (" + n(g50) + " vs " + n(f50) + ")");
             check(md, what + " adds ≤ 1 ms p99 over the Jetty echo floor at C=" + low, d99, "<=", 1.0,
-                    "+" + n(d99) + " ms (" + n(g99) + " vs " + n(f99) + ")");
+                    signed(d99) + " ms (" + n(g99) + " vs " + n(f99) + ")");
             Double gt = median(load, alone, high, "callsPerSecond");
             Double ft = median(load, "jetty-echo-floor", high, "callsPerSecond");
             Double share = gt == null || ft == null ? null : gt / ft;
