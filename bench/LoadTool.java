@@ -513,18 +513,25 @@ public final class LoadTool {
 
     /** utime+stime+cutime+cstime of one process (children it has reaped included), or 0. */
     static long procTicks(long pid) {
+        return procTicks(pid, true);
+    }
+
+    /** utime+stime of one process, plus cutime+cstime (the children it has reaped) when asked; 0 when gone. */
+    static long procTicks(long pid, boolean reaped) {
         try {
             String st = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+            long t = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return reaped ? t + Long.parseLong(f[13]) + Long.parseLong(f[14]) : t;
         } catch (IOException | RuntimeException e) {
             return 0;
         }
     }
 
     /**
-     * [target tree ticks, own ticks, machine total ticks, machine idle ticks]. The target's tree is the process
-     * and its live descendants; a descendant that exits meanwhile is counted through its reaper's cutime.
+     * [target tree ticks, own ticks, machine total ticks, machine idle ticks, target process alone ticks]. The
+     * target's tree is the process and its live descendants; a descendant that exits meanwhile is counted through
+     * its reaper's cutime. "Alone" is the target's own threads only (for a gateway: without its children).
      */
     static long[] cpuSnapshot(long pid) {
         long tree = 0;
@@ -549,7 +556,7 @@ public final class LoadTool {
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
-        return new long[]{tree, own, total, idle};
+        return new long[]{tree, own, total, idle, pid > 0 ? procTicks(pid, false) : 0};
     }
 
     static Long rssKb(long pid) {
@@ -764,6 +771,8 @@ public final class LoadTool {
             if (o.gatewayPid > 0) {
                 res.put("serverCpuSeconds", round(server, 3));
                 res.put("serverCpuMsPerOp", done > 0 ? round(1000 * server / done, 4) : null);
+                double alone = (cpu[1][4] - cpu[0][4]) / TICKS;
+                res.put("serverSelfCpuMsPerOp", done > 0 ? round(1000 * alone / done, 4) : null);
             }
             res.put("clientCpuSeconds", round(client, 3));
             res.put("clientCpuMsPerOp", done > 0 ? round(1000 * client / done, 4) : null);
@@ -852,7 +861,7 @@ public final class LoadTool {
                 "callP50Ms", "callP95Ms", "callP99Ms", "callMaxMs", "initCount", "initP50Ms", "initP95Ms", "initMaxMs",
                 "cyclesPerSecond", "cycleP50Ms", "cycleP99Ms", "sessionsOpened", "sessionsPerSecond", "errors",
                 "warmupErrors", "notifyErrors", "deleteErrors", "progressEvents", "sseResponses", "serverCpuSeconds",
-                "serverCpuMsPerOp", "clientCpuSeconds", "clientCpuMsPerOp", "machineBusyPercent",
+                "serverCpuMsPerOp", "serverSelfCpuMsPerOp", "clientCpuSeconds", "clientCpuMsPerOp", "machineBusyPercent",
                 "rssKb", "childrenRssKb", "heapUsedKb", "heapCommittedKb", "heapUsedBeforeKb", "heapUsedAfterKb",
                 "heapBytesPerSession", "rssBytesPerSession")) {
             if (r.containsKey(k)) {

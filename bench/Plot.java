@@ -94,8 +94,8 @@ public final class Plot {
         }
         StringBuilder md = new StringBuilder();
         md.append("Each cell: min / **median** / max over the repeated runs (").append(runs.size()).append(" runs in all).\n\n");
-        md.append("| target | mode | C | runs | calls/s | p50 ms | p95 ms | p99 ms | max ms | init p50 ms | server CPU ms/call | client CPU ms/call | machine busy % | errors | load avg (1 min) |\n");
-        md.append("|---|---|---:|---:|---|---|---|---|---|---|---|---|---|---:|---|\n");
+        md.append("| target | mode | C | runs | calls/s | p50 ms | p95 ms | p99 ms | max ms | init p50 ms | server CPU ms/call | of which the server process alone | client CPU ms/call | machine busy % | errors | load avg (1 min) |\n");
+        md.append("|---|---|---:|---:|---|---|---|---|---|---|---|---|---|---|---:|---|\n");
         for (String label : labels) {
             var byC = load.get(label);
             if (byC == null) {
@@ -112,6 +112,7 @@ public final class Plot {
                         .append(" | ").append(cell(mmm(rs, "callMaxMs")))
                         .append(" | ").append(cell(mmm(rs, "initP50Ms")))
                         .append(" | ").append(cell(mmm(rs, "serverCpuMsPerOp")))
+                        .append(" | ").append(cell(mmm(rs, "serverSelfCpuMsPerOp")))
                         .append(" | ").append(cell(mmm(rs, "clientCpuMsPerOp")))
                         .append(" | ").append(cell(mmm(rs, "machineBusyPercent")))
                         .append(" | ").append(sum(rs, "errors") + sum(rs, "warmupErrors"))
