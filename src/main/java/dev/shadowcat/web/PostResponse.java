@@ -57,7 +57,9 @@ final class PostResponse implements ResponseSink, AsyncListener {
             w = AsyncWriter.start(async, Math.max(2, queueFrames), this::writerEnded);
         } catch (IOException | IllegalStateException e) {
             LOG.log(Level.FINE, "client went away before its response", e);
-            mode = Mode.GONE;
+            synchronized (this) {
+                mode = Mode.GONE;
+            }
         }
         this.writer = w;
         if (sse) {
