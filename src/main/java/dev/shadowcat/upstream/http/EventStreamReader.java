@@ -3,6 +3,7 @@ package dev.shadowcat.upstream.http;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -54,8 +55,44 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
         this.idleMillis = idleMillis;
     }
 
+    /**
+     * The body subscriber to hand the HTTP client. Its body stage completes normally even when the stream breaks:
+     * from here on this reader reports the stream's end to its listener, so the {@code sendAsync} future fails
+     * only for what happened before the stream existed. Without that, one broken stream reached its binding
+     * twice (the listener's onBroken and the future's failure) and was resumed twice: two readers on one call
+     * delivered its events out of order, and a standalone stream was reopened twice per break.
+     */
     HttpResponse.BodySubscriber<Void> bodySubscriber() {
-        return HttpResponse.BodySubscribers.fromSubscriber(this, s -> null);
+        CompletableFuture<Void> over = new CompletableFuture<>();
+        EventStreamReader self = this;
+        return new HttpResponse.BodySubscriber<>() {
+            @Override
+            public java.util.concurrent.CompletionStage<Void> getBody() {
+                return over;
+            }
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                self.onSubscribe(s);
+            }
+
+            @Override
+            public void onNext(List<ByteBuffer> item) {
+                self.onNext(item);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                self.onError(t);
+                over.complete(null);
+            }
+
+            @Override
+            public void onComplete() {
+                self.onComplete();
+                over.complete(null);
+            }
+        };
     }
 
     String lastEventId() {
