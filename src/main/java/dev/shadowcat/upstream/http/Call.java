@@ -3,7 +3,9 @@ package dev.shadowcat.upstream.http;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.upstream.Exchange;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -38,6 +40,19 @@ final class Call {
 
     boolean isEnded() {
         return ended.get();
+    }
+
+    /**
+     * At the deadline: when the exchange asks for more time (its client is answering the upstream's question),
+     * re-arms the deadline to run {@code expire} later and returns true; false means time is up.
+     */
+    boolean deferDeadline(ScheduledExecutorService scheduler, long timeoutMillis, Runnable expire) {
+        long more = exchange.deadlineExtension(timeoutMillis);
+        if (more <= 0 || isEnded()) {
+            return false;
+        }
+        deadline = scheduler.schedule(expire, more, TimeUnit.MILLISECONDS);
+        return true;
     }
 
     /** Ends the call once: stops its timer and stream, then tells the exchange. False if it had ended. */

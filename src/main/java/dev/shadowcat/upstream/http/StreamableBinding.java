@@ -204,9 +204,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     }
 
     private void timeout(Call call, long ms) {
-        long more = call.exchange.deadlineExtension(ms);
-        if (more > 0 && !call.isEnded()) {
-            call.deadline = up.scheduler().schedule(() -> timeout(call, ms), more, TimeUnit.MILLISECONDS);
+        if (call.deferDeadline(up.scheduler(), ms, () -> timeout(call, ms))) {
             return;
         }
         if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
