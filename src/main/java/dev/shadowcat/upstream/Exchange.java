@@ -37,4 +37,23 @@ public interface Exchange {
      * For {@link Outcome#CANCELLED} the response is null: the client asked to stop and expects none.
      */
     void onEnd(byte[] response, Outcome outcome);
+
+    /** An exchange the gateway makes for itself, where only the end matters: related messages are dropped. */
+    static Exchange ofEnd(ClientSession session, java.util.function.BiConsumer<byte[], Outcome> onEnd) {
+        return new Exchange() {
+            @Override
+            public ClientSession session() {
+                return session;
+            }
+
+            @Override
+            public void onMessage(byte[] message) {
+            }
+
+            @Override
+            public void onEnd(byte[] response, Outcome outcome) {
+                onEnd.accept(response, outcome);
+            }
+        };
+    }
 }

@@ -97,7 +97,7 @@ final class ModernBinding implements UpstreamBinding {
         String version = ProtocolVersions.isSupported(requested) && !V.equals(requested) ? requested : ProtocolVersions.LATEST;
         byte[] discover = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-discover\",\"method\":\"server/discover\",\"params\":{\"_meta\":{"
                 + clientMeta + "}}}").getBytes(StandardCharsets.UTF_8);
-        Exchange asked = new Then((response, outcome) -> {
+        Exchange asked = Exchange.ofEnd(session, (response, outcome) -> {
             JsonObject r = response == null ? null : object(new String(response, StandardCharsets.UTF_8));
             JsonObject result = r == null ? null : r.getJsonObject("result");
             boolean modern = result != null && result.get("supportedVersions") instanceof jakarta.json.JsonArray versions
@@ -205,7 +205,7 @@ final class ModernBinding implements UpstreamBinding {
             // the tool may want arguments mirrored as Mcp-Param-* headers: learn its annotations first
             byte[] list = ("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-tools\",\"method\":\"tools/list\",\"params\":{\"_meta\":{"
                     + clientMeta + "}}}").getBytes(StandardCharsets.UTF_8);
-            Exchange then = new Then((response, outcome) -> call.post(null, null));
+            Exchange then = Exchange.ofEnd(session, (response, outcome) -> call.post(null, null));
             Call lister = new Call(Message.trusted(list), then, true);
             calls.put(then, lister);
             lister.post(null, null);
@@ -514,29 +514,6 @@ final class ModernBinding implements UpstreamBinding {
         @Override
         public void refuse(String originalIdJson, int code, String message) {
             call.end(Errors.response(call.request.idJson(), code, message, null), Exchange.Outcome.FAILED);
-        }
-    }
-
-    /** An exchange of the binding's own (discover, the tool listing before a call): only its end matters. */
-    private final class Then implements Exchange {
-        private final java.util.function.BiConsumer<byte[], Outcome> onEnd;
-
-        Then(java.util.function.BiConsumer<byte[], Outcome> onEnd) {
-            this.onEnd = onEnd;
-        }
-
-        @Override
-        public ClientSession session() {
-            return session;
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-        }
-
-        @Override
-        public void onEnd(byte[] response, Outcome outcome) {
-            onEnd.accept(response, outcome);
         }
     }
 

@@ -138,21 +138,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     /** Sends a request the gateway itself makes; the future completes with the raw response. */
     CompletableFuture<Message> call(String method, String paramsJson) {
         CompletableFuture<Message> f = new CompletableFuture<>();
-        Exchange internal = new Exchange() {
-            @Override
-            public ClientSession session() {
-                return null;
-            }
-
-            @Override
-            public void onMessage(byte[] message) {
-            }
-
-            @Override
-            public void onEnd(byte[] response, Outcome outcome) {
-                f.complete(Message.trusted(response));
-            }
-        };
+        Exchange internal = Exchange.ofEnd(null, (response, outcome) -> f.complete(Message.trusted(response)));
         byte[] req = ("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":" + JsonScan.quote(method) + ",\"params\":"
                 + paramsJson + "}").getBytes(StandardCharsets.UTF_8);
         send(Message.trusted(req), internal);
