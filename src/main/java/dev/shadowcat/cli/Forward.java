@@ -215,6 +215,11 @@ public final class Forward implements ClientSession {
             }
 
             @Override
+            public String requestIdJson() {
+                return request.idJson();
+            }
+
+            @Override
             public void onMessage(byte[] message) {
                 write(message);
             }
@@ -257,6 +262,11 @@ public final class Forward implements ClientSession {
     @Override
     public String protocolVersion() {
         return version;
+    }
+
+    @Override
+    public dev.shadowcat.pipeline.FrontDoor frontDoor() {
+        return dev.shadowcat.pipeline.FrontDoor.FORWARD;
     }
 
     @Override

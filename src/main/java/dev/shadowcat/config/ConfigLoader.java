@@ -72,7 +72,7 @@ public final class ConfigLoader {
             throw new ConfigException(origin + ": the top level must be a JSON object", e);
         }
         try {
-            only(root, "", Set.of("server", "upstreams", "aggregates", "$comment"));
+            only(root, "", Set.of("server", "upstreams", "aggregates", "pipeline", "$comment"));
             ServerSettings server = server(obj(root, "server", ""));
             JsonObject ups = obj(root, "upstreams", "");
             if (ups == null || ups.isEmpty()) {
@@ -122,11 +122,107 @@ public final class ConfigLoader {
                     aggregates.put(e.getKey(), new AggregateConfig(e.getKey(), members, prefix));
                 }
             }
+            Set<String> endpoints = new java.util.LinkedHashSet<>(upstreams.keySet());
+            endpoints.addAll(aggregates.keySet());
             return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams),
-                    java.util.Collections.unmodifiableMap(aggregates));
+                    java.util.Collections.unmodifiableMap(aggregates), pipeline(obj(root, "pipeline", ""), endpoints));
         } catch (ConfigException e) {
             throw new ConfigException(origin + ": " + e.getMessage(), e);
         }
+    }
+
+    private PipelineConfig pipeline(JsonObject o, Set<String> endpoints) {
+        if (o == null) {
+            return PipelineConfig.DEFAULT;
+        }
+        only(o, "pipeline", Set.of("metrics", "audit", "filters", "$comment"));
+        boolean metrics = true;
+        JsonObject m = obj(o, "metrics", "pipeline.");
+        if (m != null) {
+            only(m, "pipeline.metrics", Set.of("enabled"));
+            metrics = bool(m, "enabled", "pipeline.metrics.", true);
+        }
+        PipelineConfig.Audit audit = null;
+        JsonObject a = obj(o, "audit", "pipeline.");
+        if (a != null) {
+            String p = "pipeline.audit.";
+            only(a, "pipeline.audit", Set.of("file", "maxFileBytes", "maxFiles", "queueLines", "upstreams"));
+            String file = string(a, "file", p, null);
+            if (file == null || file.isBlank()) {
+                throw new ConfigException(p + "file: required, the path of the audit log");
+            }
+            Path path = Path.of(expand(file, p + "file")).toAbsolutePath();
+            if (path.getParent() != null && !Files.isDirectory(path.getParent())) {
+                throw new ConfigException(p + "file: the folder " + path.getParent() + " does not exist");
+            }
+            Map<String, PipelineConfig.AuditDetail> details = new LinkedHashMap<>();
+            JsonObject ups = obj(a, "upstreams", p);
+            if (ups != null) {
+                for (var e : ups.entrySet()) {
+                    String k = p + "upstreams." + e.getKey();
+                    known(endpoints, e.getKey(), k);
+                    JsonObject d = obj(ups, e.getKey(), p + "upstreams.");
+                    if (d == null) {
+                        throw new ConfigException(k + ": must be an object");
+                    }
+                    only(d, k, Set.of("arguments", "results", "redact"));
+                    List<String> redact = strings(d, "redact", k + ".", List.of());
+                    for (int i = 0; i < redact.size(); i++) {
+                        if (!redact.get(i).matches("[^.]+(\\.[^.]+)*")) {
+                            throw new ConfigException(k + ".redact[" + i + "]: a dotted path such as params.arguments.password (got \"" + redact.get(i) + "\")");
+                        }
+                    }
+                    details.put(e.getKey(), new PipelineConfig.AuditDetail(bool(d, "arguments", k + ".", false),
+                            bool(d, "results", k + ".", false), redact));
+                }
+            }
+            audit = new PipelineConfig.Audit(path, integer(a, "maxFileBytes", p, 10 * 1024 * 1024, 4096, Integer.MAX_VALUE),
+                    integer(a, "maxFiles", p, 5, 1, 1000), integer(a, "queueLines", p, 8192, 16, 1_000_000),
+                    java.util.Collections.unmodifiableMap(details));
+        }
+        Map<String, PipelineConfig.Filter> filters = new LinkedHashMap<>();
+        JsonObject f = obj(o, "filters", "pipeline.");
+        if (f != null) {
+            for (var e : f.entrySet()) {
+                String k = "pipeline.filters." + e.getKey();
+                known(endpoints, e.getKey(), k);
+                JsonObject one = obj(f, e.getKey(), "pipeline.filters.");
+                if (one == null) {
+                    throw new ConfigException(k + ": must be an object");
+                }
+                only(one, k, Set.of("tools", "prompts", "resources"));
+                filters.put(e.getKey(), new PipelineConfig.Filter(names(one, "tools", k), names(one, "prompts", k),
+                        names(one, "resources", k)));
+            }
+        }
+        return new PipelineConfig(metrics, audit, java.util.Collections.unmodifiableMap(filters));
+    }
+
+    private static void known(Set<String> endpoints, String name, String key) {
+        if (!endpoints.contains(name)) {
+            throw new ConfigException(key + ": no upstream or aggregate named '" + name + "' (configured: " + endpoints + ")");
+        }
+    }
+
+    private static PipelineConfig.Names names(JsonObject o, String kind, String key) {
+        JsonObject n = obj(o, kind, key + ".");
+        if (n == null) {
+            return PipelineConfig.Names.ALL;
+        }
+        String k = key + "." + kind;
+        only(n, k, Set.of("allow", "deny"));
+        return new PipelineConfig.Names(strings(n, "allow", k + ".", List.of()), strings(n, "deny", k + ".", List.of()));
+    }
+
+    private static boolean bool(JsonObject o, String name, String p, boolean dflt) {
+        JsonValue v = o.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        if (v.getValueType() != JsonValue.ValueType.TRUE && v.getValueType() != JsonValue.ValueType.FALSE) {
+            throw new ConfigException(p + name + ": must be true or false");
+        }
+        return v.getValueType() == JsonValue.ValueType.TRUE;
     }
 
     private ServerSettings server(JsonObject o) {

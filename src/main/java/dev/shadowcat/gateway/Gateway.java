@@ -12,7 +12,20 @@ import dev.shadowcat.session.SessionRegistry;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.stdio.StdioUpstream;
 
+import dev.shadowcat.audit.AuditLog;
+import dev.shadowcat.audit.AuditStage;
+import dev.shadowcat.config.PipelineConfig;
+import dev.shadowcat.metrics.GatewayMetrics;
+import dev.shadowcat.metrics.MetricsStage;
+import dev.shadowcat.pipeline.Interceptor;
+import dev.shadowcat.pipeline.Pipeline;
+import dev.shadowcat.pipeline.Stage;
+import dev.shadowcat.policy.FilterStage;
+
 import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.InputStream;
@@ -49,6 +62,16 @@ public class Gateway {
     private volatile GatewayConfig config;
     private volatile SessionRegistry sessions;
     private volatile Map<String, Upstream> upstreams = Map.of();
+    /** The same upstreams unwrapped, in start order: what {@link #stop()} shuts down. */
+    private volatile List<Upstream> owned = List.of();
+    private volatile Pipeline pipeline = Pipeline.empty();
+    private volatile GatewayMetrics metrics;
+    private volatile AuditLog audit;
+
+    /** Stages a deployment adds as CDI beans ({@code @Priority} orders them); unset outside CDI. */
+    @Inject
+    @Any
+    Instance<Interceptor> deployedStages;
     private volatile ScheduledThreadPoolExecutor housekeeper;
     private volatile boolean stopped;
     /** Signs the requestState of 2026-07-28 input-required results; one key per gateway start. */
@@ -62,20 +85,61 @@ public class Gateway {
             return;
         }
         GatewayConfig cfg = loadConfig(contextConfigPath, vars);
-        ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
-        Map<String, Upstream> ups = new LinkedHashMap<>();
+        GatewayMetrics m = null;
+        AuditLog a = null;
+        ScheduledThreadPoolExecutor hk = null;
+        Map<String, Upstream> raw = new LinkedHashMap<>();
+        try {
+            m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
+            a = openAudit(cfg.pipeline().audit());
+            hk = threads.newHousekeeper();
+            startParts(cfg, m, a, hk, raw);
+        } catch (RuntimeException | Error e) {
+            // a failed start leaves nothing behind: undo in reverse what was started
+            LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
+            for (Upstream u : raw.values()) {
+                u.shutdown();
+            }
+            if (hk != null) {
+                hk.shutdownNow();
+            }
+            if (a != null) {
+                a.close();
+            }
+            if (m != null) {
+                m.close();
+            }
+            throw e;
+        }
+    }
+
+    private void startParts(GatewayConfig cfg, GatewayMetrics m, AuditLog a, ScheduledThreadPoolExecutor hk,
+                            Map<String, Upstream> raw) {
+        Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
         for (UpstreamSpec spec : cfg.upstreams().values()) {
             Upstream u = spec instanceof UpstreamConfig stdio
                     ? new StdioUpstream(stdio, threads, hk, clock)
                     : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), hk, clock);
-            ups.put(spec.name(), u);
+            raw.put(spec.name(), u);
         }
-        for (AggregateConfig a : cfg.aggregates().values()) {
-            ups.put(a.name(), new AggregateUpstream(a.name(), a.members().stream().map(ups::get).toList(),
-                    AggregateUpstream.PrefixMode.valueOf(a.prefix().toUpperCase(java.util.Locale.ROOT))));
+        // Every upstream is reached through the chain: directly, and as a member of each aggregate (a leg of its own).
+        Map<String, Upstream> ups = new LinkedHashMap<>();
+        raw.forEach((name, u) -> ups.put(name, chain.wrap(u, null)));
+        for (AggregateConfig ag : cfg.aggregates().values()) {
+            Upstream agg = new AggregateUpstream(ag.name(), ag.members().stream().map(n -> chain.wrap(raw.get(n), ag.name())).toList(),
+                    AggregateUpstream.PrefixMode.valueOf(ag.prefix().toUpperCase(java.util.Locale.ROOT)));
+            raw.put(ag.name(), agg);
+            ups.put(ag.name(), chain.wrap(agg, null));
         }
         SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
+        if (m != null) {
+            m.bind(reg, raw);
+        }
         this.config = cfg;
+        this.pipeline = chain;
+        this.metrics = m;
+        this.audit = a;
+        this.owned = List.copyOf(raw.values());
         this.upstreams = java.util.Collections.unmodifiableMap(ups);
         this.sessions = reg;
         this.housekeeper = hk;
@@ -94,6 +158,46 @@ public class Gateway {
                     + ": the JDK HttpClient will start a thread per HTTP upstream response. Start the JVM with -D"
                     + dev.shadowcat.boot.JvmDefaults.COMMON_POOL_PARALLELISM + "=2 (jetty-config/run.sh does)");
         }
+    }
+
+    private AuditLog openAudit(PipelineConfig.Audit a) {
+        if (a == null) {
+            return null;
+        }
+        try {
+            return new AuditLog(a.file(), a.maxFileBytes(), a.maxFiles(), a.queueLines(), threads::start);
+        } catch (java.io.IOException e) {
+            throw new dev.shadowcat.config.ConfigException("pipeline.audit.file: cannot open " + a.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The one place the chain is put together: the built-in stages the configuration turns on, then the
+     * deployment's own CDI beans, ordered by priority (see {@link Stage}).
+     */
+    private Pipeline assemblePipeline(PipelineConfig pc, GatewayMetrics m, AuditLog a) {
+        List<Stage> builtIn = new ArrayList<>();
+        if (m != null) {
+            builtIn.add(new Stage("metrics", Stage.METRICS, new MetricsStage(m.registry())));
+        }
+        if (a != null) {
+            builtIn.add(new Stage("audit", Stage.AUDIT, new AuditStage(a, pc.audit())));
+        }
+        if (!pc.filters().isEmpty()) {
+            builtIn.add(new Stage("filter", Stage.FILTER, new FilterStage(pc.filters())));
+        }
+        List<Stage> deployed = new ArrayList<>();
+        if (deployedStages != null) {
+            for (Instance.Handle<Interceptor> h : deployedStages.handles()) {
+                Class<?> type = h.getBean().getBeanClass();
+                jakarta.annotation.Priority p = type.getAnnotation(jakarta.annotation.Priority.class);
+                deployed.add(new Stage(type.getName(), p != null ? p.value() : Stage.DEFAULT, h.get()));
+            }
+        }
+        Pipeline chain = Pipeline.assemble(builtIn, deployed);
+        LOG.info(() -> "pipeline: " + (chain.isEmpty() ? "no stages"
+                : chain.stages().stream().map(s -> s.name() + "@" + s.priority()).toList()));
+        return chain;
     }
 
     /** A periodic task that throws is never run again by the executor: log and carry on instead. */
@@ -164,6 +268,15 @@ public class Gateway {
                 config.server().inputWait().toMillis()));
     }
 
+    /** The meter registry behind {@code /metrics}, or null when metrics are off. */
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
     public GatewayThreads threads() {
         return threads;
     }
@@ -197,7 +310,7 @@ public class Gateway {
         reg.closeAll("the gateway is shutting down");
         bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
         List<CompletableFuture<Void>> exits = new ArrayList<>();
-        for (Upstream u : upstreams.values()) {
+        for (Upstream u : owned) {
             exits.add(u.shutdown());
         }
         long grace = 0;
@@ -212,7 +325,7 @@ public class Gateway {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "shutdown: some upstream processes did not exit in time", e);
         }
-        for (Upstream u : upstreams.values()) {
+        for (Upstream u : owned) {
             if (u instanceof HttpUpstream http) {
                 http.awaitStopped(1000);
             }
@@ -224,6 +337,12 @@ public class Gateway {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (audit != null) {
+            audit.close(); // after the sessions: their last calls' lines are written
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         awaitThreads(2000);
         stopped = true;

@@ -354,6 +354,16 @@ public final class AggregateUpstream implements Upstream {
             }
 
             @Override
+            public String principal() {
+                return session.principal();
+            }
+
+            @Override
+            public dev.shadowcat.pipeline.FrontDoor frontDoor() {
+                return session.frontDoor();
+            }
+
+            @Override
             public void onUpstreamEvent(byte[] message) {
                 session.onUpstreamEvent(message);
             }

@@ -25,6 +25,11 @@ final class ClientExchange implements Exchange {
         this.initialize = initialize;
     }
 
+    @Override
+    public String requestIdJson() {
+        return clientIdJson;
+    }
+
     String clientIdJson() {
         return clientIdJson;
     }

@@ -51,12 +51,15 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final AtomicLong nextOutgoing = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final EventStream standalone;
+    private final dev.shadowcat.pipeline.FrontDoor frontDoor;
     private volatile String protocolVersion;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
 
-    Session(String id, String handle, Upstream upstream, String protocolVersion, SessionRegistry registry) {
+    Session(String id, String handle, Upstream upstream, String protocolVersion,
+            dev.shadowcat.pipeline.FrontDoor frontDoor, SessionRegistry registry) {
         this.id = id;
+        this.frontDoor = frontDoor;
         this.handle = handle;
         this.upstream = upstream;
         this.protocolVersion = protocolVersion;
@@ -77,6 +80,11 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public String protocolVersion() {
         return protocolVersion;
+    }
+
+    @Override
+    public dev.shadowcat.pipeline.FrontDoor frontDoor() {
+        return frontDoor;
     }
 
     void negotiated(String version) {

@@ -69,13 +69,13 @@ public final class SessionRegistry {
     /**
      * Registers a new session for {@code initialize}; the caller then starts it with {@link Session#open}.
      */
-    public Session create(Upstream upstream, Message initialize) throws RefusedException {
+    public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door) throws RefusedException {
         if (byId.size() >= settings.maxSessions()) {
             throw new RefusedException("too many sessions (" + settings.maxSessions() + "); try again later");
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
-        Session s = new Session(newId(), "s" + handles.incrementAndGet(), upstream, version, this);
+        Session s = new Session(newId(), "s" + handles.incrementAndGet(), upstream, version, door, this);
         byId.put(s.id(), s);
         byHandle.put(s.handle(), s);
         if (shuttingDown) {

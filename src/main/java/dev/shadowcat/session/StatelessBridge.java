@@ -391,6 +391,11 @@ public final class StatelessBridge implements ClientSession {
     }
 
     @Override
+    public dev.shadowcat.pipeline.FrontDoor frontDoor() {
+        return dev.shadowcat.pipeline.FrontDoor.MCP_STATELESS;
+    }
+
+    @Override
     public void onUpstreamEvent(byte[] message) {
         Message m = Message.trusted(message);
         String method = m.method();
@@ -478,6 +483,11 @@ public final class StatelessBridge implements ClientSession {
         }
 
         @Override
+        public dev.shadowcat.pipeline.FrontDoor frontDoor() {
+            return dev.shadowcat.pipeline.FrontDoor.MCP_STATELESS;
+        }
+
+        @Override
         public void onUpstreamEvent(byte[] message) {
         }
 
@@ -515,6 +525,11 @@ public final class StatelessBridge implements ClientSession {
         @Override
         public ClientSession session() {
             return StatelessBridge.this;
+        }
+
+        @Override
+        public boolean gatewayOwn() {
+            return true;
         }
 
         @Override

@@ -12,6 +12,16 @@ public interface ClientSession {
     /** The protocol version negotiated with the client. */
     String protocolVersion();
 
+    /** The authenticated caller's subject; anonymous until authentication is configured. */
+    default String principal() {
+        return dev.shadowcat.pipeline.CallContext.ANONYMOUS;
+    }
+
+    /** Where the client's messages enter the gateway. */
+    default dev.shadowcat.pipeline.FrontDoor frontDoor() {
+        return dev.shadowcat.pipeline.FrontDoor.MCP;
+    }
+
     /**
      * A notification for the client. {@code related} is the exchange it belongs to when known; otherwise the
      * session picks the stream.

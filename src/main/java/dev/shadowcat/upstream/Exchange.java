@@ -15,6 +15,24 @@ public interface Exchange {
     /** The session the request came from. */
     ClientSession session();
 
+    /** The id (JSON text) the client gave this request, or null when the gateway made it. */
+    default String requestIdJson() {
+        return null;
+    }
+
+    /** Who made the request: the session's principal unless the exchange serves a caller of its own. */
+    default String principal() {
+        return session().principal();
+    }
+
+    /**
+     * Whether the gateway made this request for itself (a bridge's handshake, a list fetched to learn headers),
+     * not on a client's behalf.
+     */
+    default boolean gatewayOwn() {
+        return false;
+    }
+
     /** The client's own exchange behind any wrappers an upstream adds; sessions match on it. */
     default Exchange origin() {
         return this;
@@ -44,6 +62,11 @@ public interface Exchange {
             @Override
             public ClientSession session() {
                 return session;
+            }
+
+            @Override
+            public boolean gatewayOwn() {
+                return true;
             }
 
             @Override

@@ -14,6 +14,21 @@ public abstract class ForwardingExchange implements Exchange {
     }
 
     @Override
+    public String requestIdJson() {
+        return inner.requestIdJson();
+    }
+
+    @Override
+    public String principal() {
+        return inner.principal();
+    }
+
+    @Override
+    public boolean gatewayOwn() {
+        return inner.gatewayOwn();
+    }
+
+    @Override
     public Exchange origin() {
         return inner.origin();
     }

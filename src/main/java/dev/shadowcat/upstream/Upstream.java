@@ -40,6 +40,11 @@ public interface Upstream {
         return false;
     }
 
+    /** The upstream itself behind any wrapper (the pipeline's); the upstream when it is not wrapped. */
+    default Upstream unwrap() {
+        return this;
+    }
+
     /** Periodic work on the housekeeper thread: pool upkeep. */
     void maintain();
 

@@ -198,7 +198,7 @@ public class LegacySseServlet extends HttpServlet {
                             "this session is already initialized", null));
                     return;
                 }
-                Session created = gateway.sessions().create(c.upstream, m);
+                Session created = gateway.sessions().create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE);
                 c.session = created;
                 created.standalone().attach(c.writer, Long.MAX_VALUE); // live only: no replay, no priming
                 McpServlet.writeAsync(async, 202, null);

@@ -191,7 +191,7 @@ public class McpServlet extends HttpServlet {
         }
         Session s;
         try {
-            s = gateway.sessions().create(u, m);
+            s = gateway.sessions().create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP);
         } catch (SessionRegistry.RefusedException e) {
             writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
                     "Service Unavailable: " + e.getMessage(), null));

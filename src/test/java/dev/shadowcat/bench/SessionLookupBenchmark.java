@@ -82,7 +82,7 @@ public class SessionLookupBenchmark {
         Upstream upstream = new StubUpstream();
         ids = new String[sessions];
         for (int i = 0; i < sessions; i++) {
-            ids[i] = registry.create(upstream, init).id();
+            ids[i] = registry.create(upstream, init, dev.shadowcat.pipeline.FrontDoor.MCP).id();
         }
         // shuffle so that consecutive lookups do not walk the table in insertion order
         java.util.Random rnd = new java.util.Random(42);

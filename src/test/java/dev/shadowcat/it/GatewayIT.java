@@ -507,39 +507,19 @@ class GatewayIT {
 
     // ---- 2026-07-28 stateless clients, bridged to the stateful stdio servers ----
 
-    private static final String META_2026 = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
-            + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}";
-
-    private static HttpResponse<String> post2026(URI endpoint, Object id, String method, String paramsMembers,
-                                                 Map<String, String> headers) throws Exception {
-        String params = paramsMembers.isEmpty() ? "{" + META_2026 + "}" : "{" + paramsMembers + "," + META_2026 + "}";
-        String body = "{\"jsonrpc\":\"2.0\",\"id\":" + (id instanceof String ? "\"" + id + "\"" : id) + ",\"method\":\"" + method
-                + "\",\"params\":" + params + "}";
-        var b = java.net.http.HttpRequest.newBuilder(endpoint).timeout(RawMcp.TIMEOUT)
-                .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH);
-        Map<String, String> h = new java.util.HashMap<>(Map.of("MCP-Protocol-Version", "2026-07-28", "Mcp-Method", method));
-        h.putAll(headers);
-        h.forEach((k, v) -> {
-            if (v != null) {
-                b.header(k, v);
-            }
-        });
-        return RawMcp.HTTP.send(b.POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
     @Test
     @Order(70)
     void stateless2026_discover_andCallsBridgedToStatefulStdio(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
         for (String up : List.of("demo", "shared")) {
             URI ep = mcp(base, up);
-            HttpResponse<String> d = post2026(ep, 1, "server/discover", "", Map.of());
+            HttpResponse<String> d = RawMcp.call2026(ep, 1, "server/discover", "", Map.of());
             assertEquals(200, d.statusCode(), d.body());
             assertTrue(d.body().contains("\"resultType\":\"complete\"") && d.body().contains("\"supportedVersions\":[\"2026-07-28\"")
                     && d.body().contains("\"tools\"") && d.body().contains("\"io.modelcontextprotocol/serverInfo\":{\"name\":\"shadowcat-demo\""), d.body());
             assertFalse(d.headers().firstValue("Mcp-Session-Id").isPresent(), "no session for stateless clients");
-            HttpResponse<String> list = post2026(ep, 2, "tools/list", "", Map.of());
+            HttpResponse<String> list = RawMcp.call2026(ep, 2, "tools/list", "", Map.of());
             assertTrue(list.body().contains("\"resultType\":\"complete\",\"ttlMs\":0,\"cacheScope\":\"private\"") && list.body().contains("\"echo\""), list.body());
-            HttpResponse<String> call = post2026(ep, "c-3", "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"modern\"}",
+            HttpResponse<String> call = RawMcp.call2026(ep, "c-3", "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"modern\"}",
                     Map.of("Mcp-Name", "echo"));
             assertEquals(200, call.statusCode(), call.body());
             assertTrue(call.body().contains("\"id\":\"c-3\"") && call.body().contains("Echo: modern") && call.body().contains("\"resultType\":\"complete\""), call.body());
@@ -566,7 +546,7 @@ class GatewayIT {
     private static String call2026(URI ep, String tool, String args) {
         try {
             // both clients use id 7: the gateway must keep them apart upstream
-            return post2026(ep, 7, "tools/call", "\"name\":\"" + tool + "\",\"arguments\":" + args, Map.of("Mcp-Name", tool)).body();
+            return RawMcp.call2026(ep, 7, "tools/call", "\"name\":\"" + tool + "\",\"arguments\":" + args, Map.of("Mcp-Name", tool)).body();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -582,19 +562,19 @@ class GatewayIT {
                 HttpResponse.BodyHandlers.ofString());
         assertRefused(noMeta, 400, "\"code\":-32602");
         assertTrue(noMeta.body().contains("\"id\":5"), "errors echo the request id: " + noMeta.body());
-        HttpResponse<String> unsupported = post2026(ep, 6, "server/discover", "", Map.of("MCP-Protocol-Version", "2099-01-01"));
+        HttpResponse<String> unsupported = RawMcp.call2026(ep, 6, "server/discover", "", Map.of("MCP-Protocol-Version", "2099-01-01"));
         assertRefused(unsupported, 400, "\"code\":-32022");
         assertTrue(unsupported.body().contains("\"supported\":[\"2026-07-28\"") && unsupported.body().contains("\"requested\":\"2099-01-01\""), unsupported.body());
-        assertRefused(post2026(ep, 7, "tools/list", "", Map.of("Mcp-Method", "prompts/list")), 400, "\"code\":-32020");
+        assertRefused(RawMcp.call2026(ep, 7, "tools/list", "", Map.of("Mcp-Method", "prompts/list")), 400, "\"code\":-32020");
         HashMap<String, String> noMethod = new HashMap<>();
         noMethod.put("Mcp-Method", null);
-        assertRefused(post2026(ep, 8, "tools/list", "", noMethod), 400, "\"code\":-32020");
-        assertRefused(post2026(ep, 9, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}", Map.of("Mcp-Name", "pid")), 400, "\"code\":-32020");
-        assertRefused(post2026(ep, 10, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}", Map.of()), 400, "Mcp-Name header is missing");
-        HttpResponse<String> encoded = post2026(ep, 11, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}",
+        assertRefused(RawMcp.call2026(ep, 8, "tools/list", "", noMethod), 400, "\"code\":-32020");
+        assertRefused(RawMcp.call2026(ep, 9, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}", Map.of("Mcp-Name", "pid")), 400, "\"code\":-32020");
+        assertRefused(RawMcp.call2026(ep, 10, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}", Map.of()), 400, "Mcp-Name header is missing");
+        HttpResponse<String> encoded = RawMcp.call2026(ep, 11, "tools/call", "\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}",
                 Map.of("Mcp-Name", "=?base64?" + java.util.Base64.getEncoder().encodeToString("echo".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "?="));
         assertEquals(200, encoded.statusCode(), "a base64-sentinel Mcp-Name is decoded before comparing: " + encoded.body());
-        assertRefused(post2026(ep, 12, "initialize", "\"protocolVersion\":\"2026-07-28\"", Map.of()), 404, "\"code\":-32601");
+        assertRefused(RawMcp.call2026(ep, 12, "initialize", "\"protocolVersion\":\"2026-07-28\"", Map.of()), 404, "\"code\":-32601");
         HttpResponse<String> get = RawMcp.HTTP.send(java.net.http.HttpRequest.newBuilder(ep).header("Accept", "text/event-stream")
                 .header("MCP-Protocol-Version", "2026-07-28").GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(405, get.statusCode());
@@ -616,7 +596,7 @@ class GatewayIT {
         List<RawMcp.Event> ack = RawMcp.readEvents(listen, in, 1, Duration.ofSeconds(10));
         assertTrue(ack.get(0).data().contains("notifications/subscriptions/acknowledged")
                 && ack.get(0).data().contains("\"io.modelcontextprotocol/subscriptionId\":4242"), ack.toString());
-        post2026(ep, 2, "tools/call", "\"name\":\"touch\",\"arguments\":{\"uri\":\"demo://static/hello\"}", Map.of("Mcp-Name", "touch"));
+        RawMcp.call2026(ep, 2, "tools/call", "\"name\":\"touch\",\"arguments\":{\"uri\":\"demo://static/hello\"}", Map.of("Mcp-Name", "touch"));
         List<RawMcp.Event> changed = RawMcp.readEvents(listen, in, 1, Duration.ofSeconds(10));
         assertTrue(changed.get(0).data().contains("notifications/resources/list_changed")
                 && changed.get(0).data().contains("\"io.modelcontextprotocol/subscriptionId\":4242"), changed.toString());
@@ -705,7 +685,7 @@ class GatewayIT {
                 "refused retries left the waiting call intact: " + good.getValue());
 
         // a request that declares no sampling capability: the upstream's question is refused, not relayed
-        String undeclared = post2026(ep, 7, "tools/call", "\"name\":\"sample\",\"arguments\":{\"prompt\":\"hi\"}",
+        String undeclared = RawMcp.call2026(ep, 7, "tools/call", "\"name\":\"sample\",\"arguments\":{\"prompt\":\"hi\"}",
                 Map.of("Mcp-Name", "sample")).body();
         assertFalse(undeclared.contains("input_required"), undeclared);
         assertTrue(undeclared.contains("did not declare the 'sampling' capability"), undeclared);

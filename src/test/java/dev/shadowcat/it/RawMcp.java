@@ -42,6 +42,27 @@ final class RawMcp {
         }
     }
 
+    static final String META_2026 = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+            + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}";
+
+    /** A 2026-07-28 request with the per-request {@code _meta} added to {@code paramsMembers}; version and method headers set. */
+    static HttpResponse<String> call2026(URI endpoint, Object id, String method, String paramsMembers,
+                                                 Map<String, String> headers) throws Exception {
+        String params = paramsMembers.isEmpty() ? "{" + META_2026 + "}" : "{" + paramsMembers + "," + META_2026 + "}";
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":" + (id instanceof String ? "\"" + id + "\"" : id) + ",\"method\":\"" + method
+                + "\",\"params\":" + params + "}";
+        var b = java.net.http.HttpRequest.newBuilder(endpoint).timeout(RawMcp.TIMEOUT)
+                .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH);
+        Map<String, String> h = new java.util.HashMap<>(Map.of("MCP-Protocol-Version", "2026-07-28", "Mcp-Method", method));
+        h.putAll(headers);
+        h.forEach((k, v) -> {
+            if (v != null) {
+                b.header(k, v);
+            }
+        });
+        return RawMcp.HTTP.send(b.POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** One SSE event. */
     record Event(String id, String data) {
     }

@@ -398,7 +398,7 @@ public final class StdioUpstream implements Upstream {
                     return;
                 }
                 LeasedExchange le = new LeasedExchange(exchange, l, inFlight);
-                inFlight.put(exchange, le);
+                inFlight.put(exchange.origin(), le);
                 l.resource().current = le;
                 le.upstreamId = l.resource().send(request, le);
             });
@@ -412,7 +412,7 @@ public final class StdioUpstream implements Upstream {
 
         @Override
         public void cancel(Exchange exchange, String reason) {
-            LeasedExchange le = inFlight.get(exchange);
+            LeasedExchange le = inFlight.get(exchange.origin());
             if (le != null && le.upstreamId > 0) {
                 le.lease.resource().cancel(le.upstreamId, reason);
             }
@@ -438,7 +438,7 @@ public final class StdioUpstream implements Upstream {
 
         @Override
         public void onEnd(byte[] response, Outcome outcome) {
-            registry.remove(inner);
+            registry.remove(inner.origin());
             StdioLink link = lease.resource();
             if (link.current == this) {
                 link.current = null;

@@ -1,0 +1,54 @@
+package dev.shadowcat.pipeline;
+
+/**
+ * Who is calling what, carried with every frame through the pipeline. Immutable.
+ *
+ * <p>A session has one base context ({@link #method} null); each request derives its own with
+ * {@link #forCall}, which the request's response and related messages carry too.
+ *
+ * @param principal       the caller's subject; {@link #ANONYMOUS} until authentication is configured
+ * @param session         the session's public handle (never the secret session id)
+ * @param upstream        the upstream (or aggregate) whose chain this frame crosses
+ * @param via             the aggregate this upstream serves as a member of, or null
+ * @param frontDoor       where the client's messages enter
+ * @param protocolVersion the version negotiated with the client
+ * @param own             whether the gateway made the call for itself (a bridge's handshake, a header lookup)
+ * @param method          the request's method; null on a session's base context
+ * @param name            the tool or prompt name, or the resource URI, the request is about; null if none
+ * @param startNanos      when the request entered the pipeline ({@link System#nanoTime()})
+ */
+public record CallContext(String principal, String session, String upstream, String via, FrontDoor frontDoor,
+                          String protocolVersion, boolean own, String method, String name, long startNanos) {
+    public static final String ANONYMOUS = "anonymous";
+
+    /** A session's base context. */
+    public static CallContext session(String principal, String session, String upstream, String via,
+                                      FrontDoor frontDoor, String protocolVersion) {
+        return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, false, null, null, 0);
+    }
+
+    /** The context of one request of this session. */
+    public CallContext forCall(String principal, boolean own, String method, String name, long startNanos) {
+        return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, own, method, name,
+                startNanos);
+    }
+
+    /** The same context with the version the session negotiated. */
+    public CallContext withProtocolVersion(String version) {
+        return version == null || version.equals(protocolVersion) ? this
+                : new CallContext(principal, session, upstream, via, frontDoor, version, own, method, name, startNanos);
+    }
+
+    /** Whether a client made this call at the endpoint it called (not the gateway, not an aggregate's member leg). */
+    public boolean isClientCall() {
+        return !own && via == null;
+    }
+
+    /** For log lines about this call. */
+    @Override
+    public String toString() {
+        return "[" + frontDoor.label() + " " + session + " " + principal + " → " + upstream
+                + (via != null ? " via " + via : "") + (method != null ? " " + method : "")
+                + (name != null ? " " + name : "") + (own ? " own" : "") + "]";
+    }
+}
