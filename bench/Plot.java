@@ -27,7 +27,7 @@ import java.util.TreeSet;
 public final class Plot {
     /** Display order; labels not listed come after, in the order first seen. */
     static final List<String> ORDER = List.of("everything-http", "supergateway", "gw-everything-dedicated",
-            "gw-everything-shared2", "jetty-echo-floor", "gw-echo-shared", "gw-demo-shared", "gw-demo-shared-sse");
+            "gw-everything-shared2", "jetty-echo-floor", "gw-echo-shared", "gw-echo-pipeline", "gw-demo-shared", "gw-demo-shared-sse");
     static final Color[] COLORS = {new Color(0x4C72B0), new Color(0xDD8452), new Color(0x55A868), new Color(0xC44E52)};
 
     record Run(Map<String, Object> f) {
@@ -232,6 +232,19 @@ public final class Plot {
             Double share = gt == null || ft == null ? null : gt / ft;
             check(md, what + " keeps ≥ 50% of the floor's calls/s at C=" + high, share, ">=", 0.5,
                     (share == null ? "?" : String.format(Locale.ROOT, "%.1f%%", 100 * share)) + " (" + n(gt) + " vs " + n(ft) + ")");
+            if (load.containsKey("gw-echo-pipeline") && load.containsKey("gw-echo-shared")) {
+                // the pipeline's built-in stages (metrics, audit, filter) against the same gateway with an empty chain
+                Double p50 = median(load, "gw-echo-pipeline", low, "callP50Ms");
+                Double e50 = median(load, "gw-echo-shared", low, "callP50Ms");
+                Double dus = p50 == null || e50 == null ? null : 1000 * (p50 - e50);
+                check(md, "metrics + audit + filter add ≤ 20 µs p50 at C=" + low, dus, "<=", 20.0,
+                        (dus == null ? "?" : String.format(Locale.ROOT, "%+.0f µs", dus)) + " (" + n(p50) + " vs " + n(e50) + " ms)");
+                Double pt = median(load, "gw-echo-pipeline", high, "callsPerSecond");
+                Double et = median(load, "gw-echo-shared", high, "callsPerSecond");
+                Double loss = pt == null || et == null ? null : 100 * (1 - pt / et);
+                check(md, "metrics + audit + filter cost ≤ 5% calls/s at C=" + high, loss, "<=", 5.0,
+                        (loss == null ? "?" : String.format(Locale.ROOT, "%.1f%%", loss)) + " (" + n(pt) + " vs " + n(et) + ")");
+            }
         }
         var idle = sessions.get("gw-demo-shared-idle");
         if (idle != null) {

@@ -13,6 +13,8 @@
 #   gw-everything-http       Shadowcat -> server-everything's Streamable HTTP endpoint (an HTTP upstream)
 #   jetty-echo-floor         bare Jetty 12 core handler answering a fixed JSON-RPC result (the floor)
 #   gw-echo-shared           Shadowcat -> EchoStdioServer (the floor's stdio twin), shared mode: the gateway alone
+#   gw-echo-pipeline         the same with the pipeline's built-in stages on (metrics, audit to a file, a filter);
+#                            every other gateway target runs with an empty chain (pipeline.metrics.enabled false)
 #   gw-demo-shared           Shadowcat -> the demo stdio server in the WAR, shared mode (also an SSE run)
 #   gw-everything-warm-init  initialize latency against a warm dedicated pool (sessions mode)
 #   gw-demo-shared-idle      heap per idle session: N sessions held open, heap measured after forced GCs
@@ -306,11 +308,16 @@ upstream_json() {
   fi
   printf '      "mode": "%s", "pool": { "maxSize": %s, "minIdle": %s } }' "$mode" "$max" "$min"
 }
-# gw_config FILE "name mode max min server" ...
+# the pipeline section of every gateway target: an empty chain, except where a target sets GW_PIPELINE
+EMPTY_CHAIN='{ "metrics": { "enabled": false } }'
+# metrics + audit (to a file, no arguments) + a filter that checks every call against a glob that matches none
+FULL_CHAIN="{ \"audit\": { \"file\": \"$R/logs/audit.log\" }, \"filters\": { \"echo\": { \"tools\": { \"deny\": [\"never-*\"] } } } }"
+# gw_config FILE "name mode max min server" ...   (GW_PIPELINE: the pipeline section, EMPTY_CHAIN by default)
 gw_config() {
   local file=$1 first=1 spec; shift
   {
-    printf '{\n  "$comment": "bench/run-all.sh",\n  "server": { "maxSessions": %s },\n  "upstreams": {\n' $((IDLE_SESSIONS + 1000))
+    printf '{\n  "$comment": "bench/run-all.sh",\n  "server": { "maxSessions": %s },\n  "pipeline": %s,\n  "upstreams": {\n' \
+      $((IDLE_SESSIONS + 1000)) "${GW_PIPELINE:-$EMPTY_CHAIN}"
     for spec in "$@"; do
       [[ $first == 1 ]] || printf ',\n'
       first=0
@@ -329,6 +336,7 @@ UP_WARM="everything-warm dedicated $WARM_MIN_IDLE $WARM_MIN_IDLE everything"
 gw_config "$R/configs/gw-everything-dedicated.json" "$UP_DEDICATED"
 gw_config "$R/configs/gw-everything-shared2.json" "$UP_SHARED2"
 gw_config "$R/configs/gw-echo-demo.json" "$UP_ECHO" "$UP_DEMO"
+GW_PIPELINE="$FULL_CHAIN" gw_config "$R/configs/gw-echo-pipeline.json" "$UP_ECHO"
 gw_config "$R/configs/gw-everything-warm-init.json" "$UP_WARM"
 gw_config "$R/configs/gw-all.json" "$UP_DEDICATED" "$UP_SHARED2" "$UP_ECHO" "$UP_DEMO" "$UP_WARM"
 
@@ -374,8 +382,8 @@ if wanted gw-everything-http; then
   (cd "$NODE_DIR" && PORT=$UP_PORT exec node -r "$LOOPBACK" "$EVERYTHING" streamableHttp) >"$R/logs/everything-http-upstream.log" 2>&1 &
   UP_PID=$!; STARTED+=("$UP_PID")
   if wait_listen "$UP_PORT" "$UP_PID" everything-http-upstream; then
-    printf '{\n  "$comment": "bench/run-all.sh",\n  "upstreams": {\n    "everything-http": { "url": "http://127.0.0.1:%s/mcp", "transport": "streamable-http" }\n  }\n}\n' \
-      "$UP_PORT" > "$R/configs/gw-everything-http.json"
+    printf '{\n  "$comment": "bench/run-all.sh",\n  "pipeline": %s,\n  "upstreams": {\n    "everything-http": { "url": "http://127.0.0.1:%s/mcp", "transport": "streamable-http" }\n  }\n}\n' \
+      "$EMPTY_CHAIN" "$UP_PORT" > "$R/configs/gw-everything-http.json"
     P=$((BASE_PORT + 10)); start_gateway gw-everything-http "$P" "$R/configs/gw-everything-http.json"
     series gw-everything-http "http://127.0.0.1:$P/mcp/everything-http" calls "$GW_PID"
     if [[ "$PROFILE" == 1 ]]; then
@@ -479,6 +487,16 @@ if wanted gw-echo-shared || wanted gw-demo-shared || wanted gw-demo-shared-sse |
     jfr_profile gw-echo-shared "$GW_PID" "http://127.0.0.1:$P/mcp/echo" calls 32
   fi
   gateway_done
+fi
+
+if wanted gw-echo-pipeline; then
+  # the gateway alone again, with metrics, audit and filtering in the chain: the stages' cost beside gw-echo-shared
+  log "(e2) gateway -> echo (stdio, shared, pool maxSize 2) with metrics + audit + filter"
+  # its own gateway even with SMOKE=1: the combined smoke gateway has an empty chain
+  P=$((BASE_PORT + 11)); start_gateway gw-echo-pipeline "$P" "$R/configs/gw-echo-pipeline.json"
+  wait_pool "$P" echo 2
+  series gw-echo-pipeline "http://127.0.0.1:$P/mcp/echo" calls "$GW_PID"
+  stop "$GW_PID"
 fi
 
 # ---------------------------------------------------------------- session initialize with a warm pool

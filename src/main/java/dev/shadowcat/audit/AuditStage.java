@@ -76,7 +76,8 @@ public final class AuditStage implements Interceptor {
             }
         }
         long micros = (System.nanoTime() - c.startNanos()) / 1000;
-        sb.append(",\"durationMs\":").append(micros / 1000).append('.').append(String.format("%03d", micros % 1000));
+        long frac = micros % 1000;
+        sb.append(",\"durationMs\":").append(micros / 1000).append('.').append(frac < 100 ? (frac < 10 ? "00" : "0") : "").append(frac);
         PipelineConfig.AuditDetail detail = config.detail(c.upstream());
         if (detail.arguments() || detail.results()) {
             content(sb, end, m, detail);
