@@ -58,6 +58,7 @@ class HttpUpstreamIT {
     private static FlakyMcpServer flaky;
     private static HeaderEchoMcpServer echo;
     private static dev.shadowcat.testing.fixtures.ModernMcpServer modern;
+    private static EverythingServer asker;
 
     @ArquillianResource
     private Deployer deployer;
@@ -71,7 +72,7 @@ class HttpUpstreamIT {
     @AfterAll
     static void stopFixtures() {
         System.clearProperty("shadowcat.config");
-        for (AutoCloseable c : new AutoCloseable[]{everythingHttp, everythingSse, flaky, echo, modern}) {
+        for (AutoCloseable c : new AutoCloseable[]{everythingHttp, everythingSse, flaky, echo, modern, asker}) {
             try {
                 if (c != null) {
                     c.close();
@@ -100,6 +101,7 @@ class HttpUpstreamIT {
         flaky = FlakyMcpServer.start(7);
         echo = HeaderEchoMcpServer.start();
         modern = dev.shadowcat.testing.fixtures.ModernMcpServer.start();
+        asker = EverythingServer.start(EverythingServer.STANDALONE_ASKER);
         Path secret = Files.createTempFile("upstream-token", ".txt");
         Files.writeString(secret, "Bearer upstream-secret-42\n");
         secret.toFile().deleteOnExit();
@@ -113,6 +115,7 @@ class HttpUpstreamIT {
                     "echo": { "url": "%s", "headers": { "Authorization": { "fromFile": "%s" } } },
                     "modern": { "url": "%s" },
                     "modern-declared": { "url": "%s", "transport": "stateless" },
+                    "asker": { "url": "%s", "transport": "streamable-http", "requestTimeoutSeconds": 8 },
                     "dead": { "url": "http://127.0.0.1:%d/mcp", "transport": "streamable-http", "connectTimeoutSeconds": 2,
                               "breaker": { "failures": 2, "openSeconds": 60 } },
                     "demo": { "command": ["${java}", "-XX:TieredStopAtLevel=1", "-cp", "${webapp.classpath}", "dev.shadowcat.demo.DemoMcpServer"] }
@@ -124,7 +127,7 @@ class HttpUpstreamIT {
                   }
                 }
                 """.formatted(everythingHttp.endpoint(), everythingSse.sseEndpoint(), everythingSse.sseEndpoint(),
-                flaky.endpoint(), echo.endpoint(), secret.toAbsolutePath(), modern.endpoint(), modern.endpoint(), freePort());
+                flaky.endpoint(), echo.endpoint(), secret.toAbsolutePath(), modern.endpoint(), modern.endpoint(), asker.endpoint(), freePort());
         Path cfg = Files.createTempFile("shadowcat-http-it", ".json");
         Files.writeString(cfg, config);
         cfg.toFile().deleteOnExit();
@@ -268,6 +271,23 @@ class HttpUpstreamIT {
             Thread.sleep(20);
         }
         assertEquals(deletedBefore + 1, echo.deletedSessions().size(), "ending the client session ends the upstream session");
+    }
+
+    @Test
+    @Order(25)
+    void aServerThatAsksOnItsStandaloneStream_isAnswered_evenOnTheSessionsFirstCall(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) {
+        // the TypeScript SDK keeps a message for a standalone stream that is not open yet and never sends it: the
+        // gateway must open that stream before it forwards the first request. Several sessions: the race is per session.
+        for (int i = 0; i < 5; i++) {
+            McpSyncClient client = javaClient(base, "asker", new CopyOnWriteArrayList<>());
+            try {
+                client.initialize();
+                McpSchema.CallToolResult r = client.callTool(new McpSchema.CallToolRequest("ask_standalone", Map.of()));
+                assertEquals("sampled: sampled by java", text(r), "session " + i);
+            } finally {
+                client.closeGracefully();
+            }
+        }
     }
 
     @Test

@@ -89,6 +89,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
         }
         if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
                 Exchange.Outcome.TIMED_OUT)) {
+            dev.shadowcat.upstream.Timeouts.warn(up.name(), call.request.method(), call.exchange, ms);
             up.breaker().onFailure();
             post(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":"
                     + call.idJson + "}}").getBytes(StandardCharsets.UTF_8));

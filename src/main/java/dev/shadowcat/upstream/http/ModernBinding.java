@@ -262,6 +262,7 @@ final class ModernBinding implements UpstreamBinding {
             long ms = up.config().requestTimeout().toMillis();
             deadline = up.scheduler().schedule(() -> {
                 if (end(up.error(request.idJson(), ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"), Exchange.Outcome.TIMED_OUT)) {
+                    dev.shadowcat.upstream.Timeouts.warn(up.name(), request.method(), exchange, ms);
                     up.breaker().onFailure();
                 }
             }, ms, TimeUnit.MILLISECONDS);

@@ -44,6 +44,15 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     private volatile String sessionId;
     private volatile String version;
     private volatile Standalone standalone;
+    /**
+     * Requests held after {@code notifications/initialized} until the standalone GET stream is established (or
+     * refused): a server may send on that stream at once, and one that finds it not yet open keeps the message for
+     * a stream that never comes (the TypeScript SDK does). Guarded by this; null when nothing is held back.
+     */
+    private java.util.List<Held> heldUntilListening; // guarded by this
+
+    private record Held(Message request, Exchange exchange) {
+    }
 
     StreamableBinding(HttpUpstream up, ClientSession session, boolean probing) {
         this.up = up;
@@ -59,9 +68,32 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
 
     @Override
     public void request(Message request, Exchange exchange) {
-        if (up.admit(request, exchange, closed.get())) {
-            send(request, exchange);
+        if (!up.admit(request, exchange, closed.get())) {
+            return;
         }
+        synchronized (this) {
+            if (heldUntilListening != null) {
+                heldUntilListening.add(new Held(request, exchange));
+                return;
+            }
+        }
+        send(request, exchange);
+    }
+
+    /** The standalone stream is established, refused or given up: send what waited for it, in order. */
+    private void listening() {
+        for (Held h : takeHeld()) {
+            send(h.request, h.exchange);
+        }
+    }
+
+    private java.util.List<Held> takeHeld() {
+        java.util.List<Held> held;
+        synchronized (this) {
+            held = heldUntilListening;
+            heldUntilListening = null;
+        }
+        return held == null ? List.of() : held;
     }
 
     private void send(Message request, Exchange ex) {
@@ -209,6 +241,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         }
         if (end(call, up.error(call.idJson, ErrorCodes.REQUEST_TIMEOUT, "did not answer within " + ms + " ms"),
                 Exchange.Outcome.TIMED_OUT)) {
+            dev.shadowcat.upstream.Timeouts.warn(up.name(), call.request.method(), call.exchange, ms);
             up.breaker().onFailure();
             postCancelled(call.idJson, "timed out after " + ms + " ms at the gateway");
         }
@@ -383,9 +416,25 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     @Override
     public void notify(Message notification) {
         boolean initialized = "notifications/initialized".equals(notification.method());
+        if (initialized) {
+            synchronized (this) {
+                if (standalone == null && heldUntilListening == null) {
+                    heldUntilListening = new java.util.ArrayList<>();
+                }
+            }
+            // bounded: a server that neither answers the GET nor refuses it must not hold the session's requests
+            long bound = up.config().connectTimeout().toMillis();
+            try {
+                up.scheduler().schedule(this::listening, bound, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                listening();
+            }
+        }
         postAsync(notification.bytes()).thenAccept(status -> {
             if (initialized && status >= 200 && status < 300) {
                 openStandalone();
+            } else if (initialized) {
+                listening();
             }
         });
     }
@@ -491,6 +540,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
             }
             up.client().sendAsync(b.GET().build(), info -> {
                 int status = info.statusCode();
+                listening(); // the server has registered the stream (or said it has none) before answering
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
                 if (status == 200 && type.startsWith("text/event-stream")) {
                     EventStreamReader r = new EventStreamReader(this, up.scheduler(), up.config().sseIdleTimeout().toMillis());
@@ -510,6 +560,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 });
             }).whenComplete((r, err) -> {
                 if (err != null) {
+                    listening();
                     retry(-1, null, String.valueOf(err));
                 }
             });
@@ -580,6 +631,9 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         Standalone s = standalone;
         if (s != null) {
             s.stop();
+        }
+        for (Held h : takeHeld()) {
+            h.exchange.onEnd(up.error(h.request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "session closed"), Exchange.Outcome.FAILED);
         }
         for (Call c : List.copyOf(pending.values())) {
             end(c, up.error(c.idJson, ErrorCodes.UPSTREAM_UNAVAILABLE, "session closed"), Exchange.Outcome.FAILED);

@@ -31,14 +31,14 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     private static final Logger LOG = Logger.getLogger(StdioLink.class.getName());
 
     /** @param stdinEnd the child's stdin offset after this request (-1 until written): answering it proves it read that far */
-    private record Pending(Exchange exchange, String clientIdJson, String clientTokenJson, ScheduledFuture<?> deadline,
-                           long stdinEnd) {
+    private record Pending(Exchange exchange, String method, String clientIdJson, String clientTokenJson,
+                           ScheduledFuture<?> deadline, long stdinEnd) {
         Pending withDeadline(ScheduledFuture<?> d) {
-            return new Pending(exchange, clientIdJson, clientTokenJson, d, stdinEnd);
+            return new Pending(exchange, method, clientIdJson, clientTokenJson, d, stdinEnd);
         }
 
         Pending withStdinEnd(long end) {
-            return new Pending(exchange, clientIdJson, clientTokenJson, deadline, end);
+            return new Pending(exchange, method, clientIdJson, clientTokenJson, deadline, end);
         }
 
     }
@@ -117,7 +117,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
                     Exchange.Outcome.FAILED);
             return -1;
         }
-        pending.put(id, new Pending(ex, request.idJson(), clientToken, deadline, -1));
+        pending.put(id, new Pending(ex, request.method(), request.idJson(), clientToken, deadline, -1));
         byte[] out = request.rewrite(upId, tokenSpan, upId);
         long end = isAlive() ? process.send(out) : -1;
         if (end >= 0) {
@@ -182,6 +182,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             return;
         }
         sendCancelled(id, "timed out after " + ms + " ms at the gateway");
+        dev.shadowcat.upstream.Timeouts.warn(upstream.name(), p.method, p.exchange, ms);
         p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.REQUEST_TIMEOUT,
                 "upstream '" + upstream.name() + "' did not answer within " + ms + " ms", null),
                 Exchange.Outcome.TIMED_OUT);
