@@ -232,7 +232,7 @@ public final class ConfigLoader {
         }
         only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
                 "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames",
-                "inputWaitSeconds"));
+                "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient"));
         return new ServerSettings(
                 strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
                         "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
@@ -244,7 +244,9 @@ public final class ConfigLoader {
                 seconds(o, "shutdownTimeoutSeconds", p, 10, 0, 600),
                 integer(o, "replayEvents", p, 256, 0, 100_000),
                 integer(o, "sseQueueFrames", p, 1024, 16, 1_000_000),
-                seconds(o, "inputWaitSeconds", p, 300, 1, 86400));
+                seconds(o, "inputWaitSeconds", p, 300, 1, 86400),
+                seconds(o, "reclaimIdleSeconds", p, 10, 0, 7 * 86400),
+                integer(o, "maxSessionsPerClient", p, 1000, 1, 1_000_000));
     }
 
     private UpstreamConfig upstream(String name, JsonObject o, String key) {

@@ -17,9 +17,12 @@ import java.util.List;
  * @param sseQueueFrames   frames queued for one slow SSE connection before it is closed
  * @param inputWait        how long a 2026-07-28 call that returned {@code input_required} waits for the client's
  *                         retry before it is cancelled upstream
+ * @param reclaimIdle      when a dedicated pool has no free child, a session idle at least this long (no request in
+ *                         flight, no open stream) is ended to free one; zero never reclaims
+ * @param maxSessionsPerClient open sessions per client (its principal, or its remote address until auth is on)
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
                              Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
-                             Duration inputWait) {
+                             Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient) {
 }

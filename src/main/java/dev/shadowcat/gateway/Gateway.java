@@ -116,9 +116,10 @@ public class Gateway {
     private void startParts(GatewayConfig cfg, GatewayMetrics m, AuditLog a, ScheduledThreadPoolExecutor hk,
                             Map<String, Upstream> raw) {
         Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
+        SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
         for (UpstreamSpec spec : cfg.upstreams().values()) {
             Upstream u = spec instanceof UpstreamConfig stdio
-                    ? new StdioUpstream(stdio, threads, hk, clock)
+                    ? new StdioUpstream(stdio, threads, hk, clock, reg::reclaimIdle)
                     : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), hk, clock);
             raw.put(spec.name(), u);
         }
@@ -131,7 +132,6 @@ public class Gateway {
             raw.put(ag.name(), agg);
             ups.put(ag.name(), chain.wrap(agg, null));
         }
-        SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
         if (m != null) {
             m.bind(reg, raw);
         }

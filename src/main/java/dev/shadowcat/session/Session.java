@@ -31,6 +31,8 @@ import java.util.logging.Logger;
 public final class Session implements ClientSession, dev.shadowcat.stream.StreamOwner {
     private static final Logger LOG = Logger.getLogger(Session.class.getName());
     static final int MAX_OUTGOING = 1000;
+    /** Client requests one session may have waiting for the upstream at once; more are refused, not queued. */
+    static final int MAX_IN_FLIGHT = 1000;
     static final int MAX_KEPT_STREAMS = 64;
 
     public enum State { OPEN, CLOSING, CLOSED }
@@ -52,13 +54,16 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final AtomicLong requests = new AtomicLong();
     private final EventStream standalone;
     private final dev.shadowcat.pipeline.FrontDoor frontDoor;
+    /** What per-client limits count against: the principal, or the remote address until auth is on. */
+    private final String client;
     private volatile String protocolVersion;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
 
     Session(String id, String handle, Upstream upstream, String protocolVersion,
-            dev.shadowcat.pipeline.FrontDoor frontDoor, SessionRegistry registry) {
+            dev.shadowcat.pipeline.FrontDoor frontDoor, String client, SessionRegistry registry) {
         this.id = id;
+        this.client = client;
         this.frontDoor = frontDoor;
         this.handle = handle;
         this.upstream = upstream;
@@ -80,6 +85,20 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public String protocolVersion() {
         return protocolVersion;
+    }
+
+    String client() {
+        return client;
+    }
+
+    /** Whether any of its SSE streams has a connection attached. */
+    public boolean hasOpenStream() {
+        for (EventStream s : streams.values()) {
+            if (s.hasWriter()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -236,6 +255,11 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         requests.incrementAndGet();
         if (!isOpen()) {
             ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session is closing");
+            return true;
+        }
+        if (inFlight.size() > MAX_IN_FLIGHT) {
+            ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "too many requests in flight on this session (" + MAX_IN_FLIGHT
+                    + "); wait for some answers first");
             return true;
         }
         binding.request(request, ex);

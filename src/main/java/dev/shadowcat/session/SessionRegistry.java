@@ -44,6 +44,10 @@ public final class SessionRegistry {
     private final AtomicLong closed = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
     private final LongAdder inFlight = new LongAdder();
+    /** Sessions counted against {@code maxSessions}: reserved before a session exists, so the limit holds under races. */
+    private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
+    private final AtomicLong reclaimed = new AtomicLong();
     private volatile boolean shuttingDown;
 
     public SessionRegistry(ServerSettings settings, LongSupplier nanoClock) {
@@ -69,22 +73,86 @@ public final class SessionRegistry {
     /**
      * Registers a new session for {@code initialize}; the caller then starts it with {@link Session#open}.
      */
-    public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door) throws RefusedException {
-        if (byId.size() >= settings.maxSessions()) {
-            throw new RefusedException("too many sessions (" + settings.maxSessions() + "); try again later");
+    public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door, String client)
+            throws RefusedException {
+        int n;
+        do {
+            n = reserved.get();
+            if (n >= settings.maxSessions()) {
+                throw new RefusedException("too many sessions (" + settings.maxSessions() + "); try again later");
+            }
+        } while (!reserved.compareAndSet(n, n + 1));
+        if (!reserveClient(client)) {
+            reserved.decrementAndGet();
+            throw new RefusedException("too many sessions from this client (" + settings.maxSessionsPerClient()
+                    + "); end some (DELETE) or try again later");
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
-        Session s = new Session(newId(), "s" + handles.incrementAndGet(), upstream, version, door, this);
+        Session s = new Session(newId(), "s" + handles.incrementAndGet(), upstream, version, door, client, this);
         byId.put(s.id(), s);
         byHandle.put(s.handle(), s);
         if (shuttingDown) {
             byId.remove(s.id());
             byHandle.remove(s.handle());
+            release(s);
             throw new RefusedException("the gateway is shutting down");
         }
         opened.incrementAndGet();
         return s;
+    }
+
+    private boolean reserveClient(String client) {
+        boolean[] ok = {false};
+        perClient.compute(client, (k, v) -> {
+            int now = v == null ? 0 : v;
+            if (now >= settings.maxSessionsPerClient()) {
+                return v;
+            }
+            ok[0] = true;
+            return now + 1;
+        });
+        return ok[0];
+    }
+
+    private void release(Session s) {
+        reserved.decrementAndGet();
+        perClient.computeIfPresent(s.client(), (k, v) -> v <= 1 ? null : v - 1);
+    }
+
+    /**
+     * The fair policy of a dedicated pool that has no free child: ends the session of {@code upstream} that has
+     * been idle longest, if it has no request in flight, no open stream and was idle at least
+     * {@code server.reclaimIdleSeconds}. Its client gets 404 on its next request and initializes again, as the
+     * spec intends for an expired session. True if one was ended.
+     */
+    public boolean reclaimIdle(String upstream) {
+        long floor = settings.reclaimIdle().toNanos();
+        if (floor <= 0) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        Session oldest = null;
+        for (Session s : byId.values()) {
+            if (s.upstream().name().equals(upstream) && s.isOpen() && s.inFlightCount() == 0 && !s.hasOpenStream()
+                    && now - s.lastActiveNanos() >= floor
+                    && (oldest == null || s.lastActiveNanos() < oldest.lastActiveNanos())) {
+                oldest = s;
+            }
+        }
+        if (oldest == null) {
+            return false;
+        }
+        long idleSeconds = (now - oldest.lastActiveNanos()) / 1_000_000_000L;
+        Session victim = oldest;
+        if (close(victim, "reclaimed: upstream '" + upstream + "' had no free child and the session was idle for "
+                + idleSeconds + " s")) {
+            reclaimed.incrementAndGet();
+            LOG.info(() -> "session " + victim.handle() + " reclaimed for a new session of upstream '" + upstream
+                    + "' (idle " + idleSeconds + " s)");
+            return true;
+        }
+        return false;
     }
 
     /** The open session with this secret id, or null (unknown, expired or deleted). */
@@ -109,6 +177,20 @@ public final class SessionRegistry {
         inFlight.decrement();
     }
 
+    /** A 2026-07-28 request starts: counted in flight like a session's; false (refuse it) while shutting down. */
+    public boolean enterStateless() {
+        if (shuttingDown) {
+            return false;
+        }
+        inFlight.increment();
+        return true;
+    }
+
+    /** Balances {@link #enterStateless}, once per admitted request. */
+    public void exitStateless() {
+        inFlight.decrement();
+    }
+
     public long inFlight() {
         return inFlight.sum();
     }
@@ -125,6 +207,7 @@ public final class SessionRegistry {
         }
         byId.remove(s.id(), s);
         byHandle.remove(s.handle(), s);
+        release(s);
         closed.incrementAndGet();
         LOG.fine(() -> "session " + s.handle() + " closed: " + reason);
         return true;
@@ -174,6 +257,6 @@ public final class SessionRegistry {
 
     public Map<String, Long> counters() {
         return Map.of("open", (long) byId.size(), "opened", opened.get(), "closed", closed.get(),
-                "expired", expired.get(), "inFlight", inFlight.sum());
+                "expired", expired.get(), "reclaimed", reclaimed.get(), "inFlight", inFlight.sum());
     }
 }

@@ -55,12 +55,16 @@ public class LegacySseServlet extends HttpServlet {
         final String key;
         final Upstream upstream;
         final AsyncWriter writer;
+        final String client;
+        /** Set by the first initialize: a second one, even concurrent, is refused. */
+        final java.util.concurrent.atomic.AtomicBoolean initialized = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Session session;
 
-        Connection(String key, Upstream upstream, AsyncWriter writer) {
+        Connection(String key, Upstream upstream, AsyncWriter writer, String client) {
             this.key = key;
             this.upstream = upstream;
             this.writer = writer;
+            this.client = client;
         }
 
         @Override
@@ -138,7 +142,7 @@ public class LegacySseServlet extends HttpServlet {
                 holder[0].ended();
             }
         });
-        Connection c = new Connection(key, u, w);
+        Connection c = new Connection(key, u, w, req.getRemoteAddr());
         holder[0] = c;
         connections.put(key, c);
         if (!w.isOpen()) {
@@ -193,12 +197,18 @@ public class LegacySseServlet extends HttpServlet {
         Session s = c.session;
         try {
             if (m.isRequest() && "initialize".equals(m.method())) {
-                if (s != null) {
+                if (!c.initialized.compareAndSet(false, true)) {
                     McpServlet.writeAsync(async, 400, Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
                             "this session is already initialized", null));
                     return;
                 }
-                Session created = gateway.sessions().create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE);
+                Session created;
+                try {
+                    created = gateway.sessions().create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client);
+                } catch (SessionRegistry.RefusedException e) {
+                    c.initialized.set(false); // refused: the client may try again later on this connection
+                    throw e;
+                }
                 c.session = created;
                 created.standalone().attach(c.writer, Long.MAX_VALUE); // live only: no replay, no priming
                 McpServlet.writeAsync(async, 202, null);

@@ -127,7 +127,7 @@ public class McpServlet extends HttpServlet {
             AsyncContext async = req.startAsync();
             async.setTimeout(0);
             int frames = gateway.config().server().sseQueueFrames();
-            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), body, frames),
+            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), gateway.sessions(), body, frames),
                     err -> writeAsync(async, err instanceof BodyReader.TooLarge ? 413 : 400, Errors.response(null,
                             ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
             return;
@@ -191,7 +191,7 @@ public class McpServlet extends HttpServlet {
         }
         Session s;
         try {
-            s = gateway.sessions().create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP);
+            s = gateway.sessions().create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, async.getRequest().getRemoteAddr());
         } catch (SessionRegistry.RefusedException e) {
             writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
                     "Service Unavailable: " + e.getMessage(), null));

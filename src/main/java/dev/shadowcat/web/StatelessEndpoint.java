@@ -7,6 +7,7 @@ import dev.shadowcat.protocol.JsonScan;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
 import dev.shadowcat.protocol.ProtocolVersions;
+import dev.shadowcat.session.SessionRegistry;
 import dev.shadowcat.session.StatelessBridge;
 import dev.shadowcat.stream.AsyncWriter;
 import dev.shadowcat.stream.EventStream;
@@ -44,7 +45,8 @@ final class StatelessEndpoint {
         return v != null && !ProtocolVersions.isSupported(v) && req.getHeader(McpServlet.SESSION_HEADER) == null;
     }
 
-    static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, byte[] body, int queueFrames) {
+    static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, SessionRegistry sessions,
+                       byte[] body, int queueFrames) {
         Message m;
         try {
             m = Message.parse(body);
@@ -102,10 +104,11 @@ final class StatelessEndpoint {
                 return;
             }
         }
-        dispatch(async, bridge, m, queueFrames);
+        dispatch(async, bridge, sessions, m, queueFrames);
     }
 
-    private static void dispatch(AsyncContext async, StatelessBridge bridge, Message m, int queueFrames) {
+    private static void dispatch(AsyncContext async, StatelessBridge bridge, SessionRegistry sessions, Message m,
+                                 int queueFrames) {
         switch (m.method()) {
             case "server/discover" -> {
                 PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
@@ -113,9 +116,37 @@ final class StatelessEndpoint {
             }
             case "subscriptions/listen" -> listen(async, bridge, m, queueFrames);
             default -> {
+                // counted in flight like a session's request, so that shutdown waits for it; refused while draining
+                if (!sessions.enterStateless()) {
+                    ((jakarta.servlet.http.HttpServletResponse) async.getResponse()).setHeader("Retry-After", "5");
+                    McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
+                            "Service Unavailable: the gateway is shutting down", null));
+                    return;
+                }
+                java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Runnable exit = () -> {
+                    if (counted.compareAndSet(true, false)) {
+                        sessions.exitStateless();
+                    }
+                };
                 PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
-                Runnable cancel = bridge.request(m, sink(r));
-                r.onClientGone(cancel); // 2026-07-28: closing the response stream cancels the request
+                StatelessBridge.Sink out = sink(r);
+                Runnable cancel = bridge.request(m, new StatelessBridge.Sink() {
+                    @Override
+                    public void message(byte[] json) {
+                        out.message(json);
+                    }
+
+                    @Override
+                    public void response(byte[] json, int status) {
+                        exit.run();
+                        out.response(json, status);
+                    }
+                });
+                r.onClientGone(() -> { // 2026-07-28: closing the response stream cancels the request
+                    exit.run();
+                    cancel.run();
+                });
             }
         }
     }

@@ -74,7 +74,7 @@ public class SessionLookupBenchmark {
     @Setup
     public void setup() throws Exception {
         ServerSettings settings = new ServerSettings(List.of(), List.of("127.0.0.1"), 65536, Duration.ofSeconds(15),
-                Duration.ofHours(1), sessions + 1, Duration.ofSeconds(1), 256, 1024, Duration.ofMinutes(5));
+                Duration.ofHours(1), sessions + 1, Duration.ofSeconds(1), 256, 1024, Duration.ofMinutes(5), Duration.ofSeconds(10), sessions + 1);
         registry = new SessionRegistry(settings, System::nanoTime);
         Message init = Message.parse(("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
@@ -82,7 +82,7 @@ public class SessionLookupBenchmark {
         Upstream upstream = new StubUpstream();
         ids = new String[sessions];
         for (int i = 0; i < sessions; i++) {
-            ids[i] = registry.create(upstream, init, dev.shadowcat.pipeline.FrontDoor.MCP).id();
+            ids[i] = registry.create(upstream, init, dev.shadowcat.pipeline.FrontDoor.MCP, "127.0.0.1").id();
         }
         // shuffle so that consecutive lookups do not walk the table in insertion order
         java.util.Random rnd = new java.util.Random(42);

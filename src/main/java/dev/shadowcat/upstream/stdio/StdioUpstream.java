@@ -65,8 +65,17 @@ public final class StdioUpstream implements Upstream {
     private final AtomicLong readinessTimeouts = new AtomicLong();
     private volatile JsonObject sharedInitResult;
 
+    /** Asked, with this upstream's name, to end an idle session when a dedicated pool has no free child. */
+    private final java.util.function.Predicate<String> reclaimer;
+
     public StdioUpstream(UpstreamConfig config, GatewayThreads threads, ScheduledExecutorService scheduler,
                          LongSupplier nanoClock) {
+        this(config, threads, scheduler, nanoClock, name -> false);
+    }
+
+    public StdioUpstream(UpstreamConfig config, GatewayThreads threads, ScheduledExecutorService scheduler,
+                         LongSupplier nanoClock, java.util.function.Predicate<String> reclaimer) {
+        this.reclaimer = reclaimer;
         this.config = config;
         this.threads = threads;
         this.scheduler = scheduler;
@@ -175,6 +184,10 @@ public final class StdioUpstream implements Upstream {
         }
         sessionsOpened.incrementAndGet();
         if (config.mode() == SessionMode.DEDICATED) {
+            PoolStats before = pool.stats();
+            if (before.idle() == 0 && before.total() >= before.max()) {
+                reclaimer.test(name()); // frees a child (its session ends) for this session, if one is idle enough
+            }
             DedicatedBinding b = new DedicatedBinding(session, pool.acquire());
             b.request(initialize, init);
             return b;
