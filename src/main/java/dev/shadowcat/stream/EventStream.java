@@ -115,6 +115,23 @@ public final class EventStream {
         }
     }
 
+    /**
+     * Attaches the first connection of a stream that has none yet, without writing anything: the priming event (if
+     * any) is queued, and whoever holds a lock of its own drains {@code w} after releasing it. Events sent before
+     * this are queued for the connection too.
+     */
+    public void attachFirst(AsyncWriter w) {
+        synchronized (this) {
+            if (writer != null || completed) {
+                throw new IllegalStateException("not a fresh stream: " + this);
+            }
+            writer = w;
+            if (prime) {
+                appendLocked(null, true);
+            }
+        }
+    }
+
     /** Forgets {@code w} if it is still the attached connection (it closed). */
     public synchronized void detach(AsyncWriter w) {
         if (writer == w) {

@@ -22,6 +22,7 @@ import java.util.logging.Logger;
  *
  * <p>Thread-safe: the mode switch is guarded by {@code this}; SSE events go through the session's
  * {@link EventStream}, so they survive a dropped connection and can be resumed with {@code Last-Event-ID}.
+ * Nothing is written or completed while {@code this} is held: the lock only decides, writes happen after it.
  */
 final class PostResponse implements ResponseSink, AsyncListener {
     private static final Logger LOG = Logger.getLogger(PostResponse.class.getName());
@@ -65,6 +66,9 @@ final class PostResponse implements ResponseSink, AsyncListener {
         if (sse) {
             synchronized (this) {
                 openStreamLocked();
+            }
+            if (w != null) {
+                w.drain(); // headers and the priming event, if any
             }
         }
     }
@@ -184,7 +188,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
             if (initSessionId != null) {
                 resp.setHeader(McpServlet.SESSION_HEADER, initSessionId);
             }
-            s.attach(writer, -1);
+            s.attachFirst(writer); // queued only: the caller's next send, complete or drain writes, outside the lock
         } catch (IllegalStateException e) {
             LOG.log(Level.FINE, "client went away before its event stream opened", e);
         }
