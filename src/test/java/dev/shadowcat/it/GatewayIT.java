@@ -54,6 +54,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @RunAsClient
 class GatewayIT {
     private static final String DEPLOYMENT = "shadowcat";
+    private static Leaks.Snapshot beforeDeploy;
 
     @ArquillianResource
     private Deployer deployer;
@@ -96,6 +97,7 @@ class GatewayIT {
     @Order(1)
     void deploys() {
         System.setProperty("shadowcat.config", Path.of("src/test/resources/it-config.json").toAbsolutePath().toString());
+        beforeDeploy = Leaks.take();
         deployer.deploy(DEPLOYMENT);
     }
 
@@ -247,6 +249,27 @@ class GatewayIT {
         assertTrue(b.post(RawMcp.call(3, "echo", "{\"message\":\"b lives\"}")).body().contains("Echo: b lives"));
         assertEquals(200, b.delete().statusCode());
         awaitGone(pidB);
+    }
+
+    @Test
+    @Order(25)
+    void dedicatedPoolFullOfIdleSessions_reclaimsTheLongestIdle_forANewClient(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        // clients that never DELETE (the conformance runner, the Inspector CLI) must not lock new clients out
+        URI ep = mcp(base, "tiny");
+        RawMcp first = new RawMcp(ep).open();
+        Thread.sleep(100);
+        RawMcp second = new RawMcp(ep).open();
+        Thread.sleep(1200); // both idle past server.reclaimIdleSeconds (1 s in it-config.json)
+        HttpResponse<String> init = new RawMcp(ep).post(RawMcp.initializeBody("2025-11-25"));
+        assertEquals(200, init.statusCode(), init.body());
+        assertTrue(init.body().contains("\"result\"") && init.body().contains("shadowcat-demo"),
+                "the third client got a child at once: " + init.body());
+        HttpResponse<String> gone = first.post(RawMcp.call(2, "echo", "{\"message\":\"x\"}"));
+        assertEquals(404, gone.statusCode(), "the longest idle session was reclaimed: its client re-initializes");
+        HttpResponse<String> kept = second.post(RawMcp.call(2, "echo", "{\"message\":\"still here\"}"));
+        assertEquals(200, kept.statusCode(), kept.body());
+        assertTrue(kept.body().contains("Echo: still here"), kept.body());
+        second.delete();
     }
 
     @Test
@@ -745,6 +768,8 @@ class GatewayIT {
         List<String> threads = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().startsWith("shadowcat-")).map(Thread::getName).toList();
         assertEquals(List.of(), threads, "no gateway thread after undeploy");
+        // and nothing else the deployment started: any JVM thread, child process, pipe or file descriptor
+        assertEquals(List.of(), Leaks.since(beforeDeploy, Duration.ofSeconds(10)));
     }
 
     static void awaitGone(long pid) throws InterruptedException {

@@ -75,6 +75,7 @@ class PipelineIT {
         TOOLS.put("all", new String[]{"dedicated__echo", "dedicated__pid"});
     }
 
+    private static Leaks.Snapshot beforeDeploy;
     private static EverythingServer everythingHttp;
     private static EverythingServer everythingSse;
     private static ModernMcpServer modern;
@@ -139,6 +140,7 @@ class PipelineIT {
         cfg.toFile().deleteOnExit();
         System.setProperty("shadowcat.config", cfg.toString());
         System.setProperty("shadowcat.test.frames", FRAMES.toString());
+        beforeDeploy = Leaks.take();
         deployer.deploy(DEPLOYMENT);
     }
 
@@ -446,18 +448,19 @@ class PipelineIT {
 
     @Test
     @Order(90)
-    void undeploy_stopsTheAuditWriterAndLeavesNoGatewayThread() throws Exception {
+    void undeploy_leavesNoThreadProcessOrDescriptor_ofAnyKind() throws Exception {
         deployer.undeploy(DEPLOYMENT);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        List<String> threads;
-        do {
-            threads = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.isAlive() && t.getName().startsWith("shadowcat-")).map(Thread::getName).toList();
-            if (threads.isEmpty()) {
-                break;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        assertEquals(List.of(), threads);
+        // every JVM thread the deployment started (the audit writer, the HTTP upstreams' client threads and the JDK
+        // HttpClient selector among them), every child process, every pipe and file descriptor
+        List<String> left = Leaks.since(beforeDeploy, Duration.ofSeconds(15));
+        // Known and open: on Java 17 the 2026-07-28 upstream's JDK HttpClient keeps its selector thread after the
+        // undeploy (an exchange of ModernBinding stays pending; Java 21+ stops it with shutdownNow()). Pinned here
+        // exactly, so that any other leak fails and a fix shows up as this list changing.
+        boolean java17 = Runtime.version().feature() < 21;
+        List<String> known = java17 ? left.stream().filter(l -> l.matches("thread HttpClient-\\d+-SelectorManager \\(RUNNABLE\\)")).toList() : List.of();
+        assertTrue(known.size() <= 1, "at most the one known selector thread: " + left);
+        List<String> others = new ArrayList<>(left);
+        others.removeAll(known);
+        assertEquals(List.of(), others);
     }
 }

@@ -35,6 +35,7 @@ public final class Main {
             throw new IllegalStateException("WAR not found: " + war + " (build it: mvn -q package -DskipTests)");
         }
 
+        java.net.URLConnection.setDefaultUseCaches("jar", false); // see Jetty121Container: no jar kept open after undeploy
         Server server = new Server();
         ServerConnector http = new ServerConnector(server);
         http.setHost(host);

@@ -55,6 +55,9 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
         this.idleMillis = idleMillis;
     }
 
+    /** The body of the response this reader consumes: complete once the stream ended, broke or was cancelled. */
+    private final CompletableFuture<Void> body = new CompletableFuture<>();
+
     /**
      * The body subscriber to hand the HTTP client. Its body stage completes normally even when the stream breaks:
      * from here on this reader reports the stream's end to its listener, so the {@code sendAsync} future fails
@@ -63,7 +66,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
      * delivered its events out of order, and a standalone stream was reopened twice per break.
      */
     HttpResponse.BodySubscriber<Void> bodySubscriber() {
-        CompletableFuture<Void> over = new CompletableFuture<>();
+        CompletableFuture<Void> over = body;
         EventStreamReader self = this;
         return new HttpResponse.BodySubscriber<>() {
             @Override
@@ -106,6 +109,10 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     @Override
     public void onSubscribe(Flow.Subscription s) {
         this.subscription = s;
+        if (done.get()) {
+            s.cancel(); // cancelled before the body started: without this the stream would be read forever
+            return;
+        }
         armIdle();
         s.request(1);
     }
@@ -216,6 +223,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
             if (s != null) {
                 s.cancel();
             }
+            body.complete(null); // see cancel()
             if (draining) {
                 cancelDrainLimit();
             } else {
@@ -224,7 +232,11 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
         }
     }
 
-    /** Stops reading; the listener hears nothing more. */
+    /**
+     * Stops reading; the listener hears nothing more. The body ends too: the JDK client counts a request as pending
+     * until its body completes, and a client with a pending request keeps its selector thread and everything the
+     * request reaches (this reader, its listener, the session) alive for good.
+     */
     void cancel() {
         if (done.compareAndSet(false, true)) {
             stopIdle();
@@ -234,6 +246,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
                 s.cancel();
             }
         }
+        body.complete(null);
     }
 
     private void stopIdle() {

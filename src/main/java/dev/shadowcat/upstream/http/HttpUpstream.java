@@ -287,6 +287,21 @@ public final class HttpUpstream implements Upstream {
             Thread.currentThread().interrupt();
             executor.shutdownNow();
         }
+        closeClient();
+    }
+
+    /**
+     * Java 21+ can stop an HttpClient's selector thread at once ({@code shutdownNow}); on 17 it ends by itself
+     * once the client is unreachable, which an undeployed application's is.
+     */
+    private void closeClient() {
+        try {
+            HttpClient.class.getMethod("shutdownNow").invoke(client);
+        } catch (NoSuchMethodException e) {
+            // Java 17: nothing to call
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.log(java.util.logging.Level.FINE, config.name() + ": closing the HTTP client failed", e);
+        }
     }
 
     /** Streamable HTTP carries each server→client request on the stream of the request it serves; legacy SSE does not. */

@@ -94,7 +94,7 @@ public final class ChildProcess {
         if (cfg.cwd() != null) {
             pb.directory(cfg.cwd().toFile());
         }
-        Process p = pb.start();
+        Process p = startWithoutOurLoader(pb);
         ChildProcess c = new ChildProcess(cfg.name() + "#" + p.pid(), p, listener, cfg.maxFrameBytes(), 4096);
         threads.start("stdio-" + c.label + "-out", c::readStdout);
         threads.start("stdio-" + c.label + "-in", c::writeStdin);
@@ -231,7 +231,9 @@ public final class ChildProcess {
         }
         Integer code = null;
         try {
-            if (process.waitFor(200, TimeUnit.MILLISECONDS)) {
+            // stdout closes as the process exits; the exit code follows once the JDK's reaper has seen it, which
+            // on a loaded machine took more than 200 ms (the client then got "stdout closed" without the code)
+            if (process.waitFor(1000, TimeUnit.MILLISECONDS)) {
                 code = process.exitValue();
             }
         } catch (InterruptedException e) {
@@ -401,5 +403,21 @@ public final class ChildProcess {
     @Override
     public String toString() {
         return "ChildProcess{" + label + (isAlive() ? " alive" : " dead") + "}";
+    }
+
+    /**
+     * Starts the process with no context class loader on this thread: the JDK's shared "process reaper" thread that
+     * the start may create inherits it, and would keep the web application's class loader reachable for a minute
+     * after an undeploy.
+     */
+    private static Process startWithoutOurLoader(ProcessBuilder pb) throws java.io.IOException {
+        Thread me = Thread.currentThread();
+        ClassLoader ours = me.getContextClassLoader();
+        me.setContextClassLoader(null);
+        try {
+            return pb.start();
+        } finally {
+            me.setContextClassLoader(ours);
+        }
     }
 }

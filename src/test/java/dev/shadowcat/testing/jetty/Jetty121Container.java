@@ -51,6 +51,9 @@ public class Jetty121Container implements DeployableContainer<Jetty121Configurat
     @Override
     public void start() throws LifecycleException {
         try {
+            // As Tomcat's JreMemoryLeakPreventionListener does: a cached jar: URL connection (ServiceLoader reads
+            // through them) keeps a web application's jars open for the JVM's life, after an undeploy too.
+            java.net.URLConnection.setDefaultUseCaches("jar", false);
             workDir = Files.createTempDirectory("arquillian-jetty121-");
             server = new Server();
             connector = new ServerConnector(server);
