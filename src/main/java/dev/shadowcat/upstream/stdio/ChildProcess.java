@@ -311,9 +311,28 @@ public final class ChildProcess {
      * Idempotent; never blocks the caller. The future completes when every process in the tree has exited.
      */
     public CompletableFuture<Void> terminate(java.time.Duration grace, ScheduledExecutorService scheduler) {
+        return terminate(grace, scheduler, Runnable::run);
+    }
+
+    /**
+     * As {@link #terminate(java.time.Duration, ScheduledExecutorService)}, with the first step on {@code work}: listing
+     * the process tree reads all of /proc, which must not happen on the caller's (a Jetty) thread. The tree is listed
+     * before stdin closes, since a child whose parent exited can no longer be found as its descendant.
+     */
+    public CompletableFuture<Void> terminate(java.time.Duration grace, ScheduledExecutorService scheduler,
+                                             java.util.concurrent.Executor work) {
         if (!terminating.compareAndSet(false, true)) {
             return terminated;
         }
+        try {
+            work.execute(() -> beginTermination(grace, scheduler));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            beginTermination(grace, scheduler); // the executor is stopping: do it here
+        }
+        return terminated;
+    }
+
+    private void beginTermination(java.time.Duration grace, ScheduledExecutorService scheduler) {
         List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
         stdin.clear();
         stdin.offer(CLOSE_STDIN);
@@ -337,7 +356,6 @@ public final class ChildProcess {
                 awaitTree(tree, g, scheduler);
             });
         });
-        return terminated;
     }
 
     private void addDescendants(List<ProcessHandle> tree) {

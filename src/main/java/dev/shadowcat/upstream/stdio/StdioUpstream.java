@@ -166,7 +166,7 @@ public final class StdioUpstream implements Upstream {
     }
 
     void terminate(StdioLink link, ChildProcess p) {
-        CompletableFuture<Void> f = p.terminate(config.terminationGrace(), scheduler);
+        CompletableFuture<Void> f = p.terminate(config.terminationGrace(), scheduler, spawner);
         if (terminations.add(f)) {
             f.whenComplete((v, e) -> {
                 terminations.remove(f);
