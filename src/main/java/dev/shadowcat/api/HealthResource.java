@@ -1,5 +1,6 @@
 package dev.shadowcat.api;
 
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.gateway.Gateway;
 
 import jakarta.enterprise.context.RequestScoped;
@@ -23,11 +24,14 @@ public class HealthResource {
     @Inject
     Gateway gateway;
 
+    @Inject
+    SessionStore sessions;
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response health() {
         boolean stopping = gateway.isStopping();
-        Health h = new Health(stopping ? "stopping" : "ok", gateway.sessions().size(),
+        Health h = new Health(stopping ? "stopping" : "ok", sessions.size(),
                 List.copyOf(gateway.upstreams().keySet()));
         return Response.status(stopping ? 503 : 200).entity(h).build();
     }

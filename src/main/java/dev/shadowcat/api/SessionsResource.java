@@ -1,6 +1,6 @@
 package dev.shadowcat.api;
 
-import dev.shadowcat.gateway.Gateway;
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.session.Session;
 
 import jakarta.enterprise.context.RequestScoped;
@@ -32,12 +32,12 @@ public class SessionsResource {
     }
 
     @Inject
-    Gateway gateway;
+    SessionStore sessions;
 
     @GET
     public List<SessionInfo> list() {
         long now = System.nanoTime();
-        return gateway.sessions().sessions().stream()
+        return sessions.sessions().stream()
                 .sorted(Comparator.comparingLong(Session::createdMillis))
                 .map(s -> new SessionInfo(s.handle(), s.upstream().name(), s.protocolVersion(), s.state().name(),
                         Instant.ofEpochMilli(s.createdMillis()).toString(), (now - s.lastActiveNanos()) / 1_000_000_000L,
@@ -48,8 +48,8 @@ public class SessionsResource {
     @DELETE
     @Path("/{id}")
     public Response delete(@PathParam("id") String handle) {
-        Session s = gateway.sessions().byHandle(handle);
-        if (s == null || !gateway.sessions().close(s, "deleted through the operations API")) {
+        Session s = sessions.byHandle(handle);
+        if (s == null || !sessions.close(s, "deleted through the operations API")) {
             return Response.status(404).entity(Map.of("error", "no open session " + handle)).build();
         }
         return Response.noContent().build();

@@ -9,6 +9,7 @@ import dev.shadowcat.config.UpstreamConfig;
 import dev.shadowcat.config.UpstreamSpec;
 import dev.shadowcat.upstream.http.HttpUpstream;
 import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.stdio.StdioUpstream;
 
@@ -46,8 +47,8 @@ import java.util.logging.Logger;
  * The one owner of everything long-lived: configuration, the session registry, the upstreams and their
  * process pools, the housekeeper thread that runs every timer.
  *
- * <p>Thread-safe. Started once by {@link GatewayStartup} when the web application starts; stopped by
- * {@link #stop()} ({@code @PreDestroy}) in order: refuse new sessions, let in-flight requests finish up to
+ * <p>Thread-safe. Started once by {@link GatewayLifecycle} when the web application starts; stopped by it
+ * ({@link #stop()}, also this bean's idempotent {@code @PreDestroy}) in order: refuse new sessions, let in-flight requests finish up to
  * the shutdown timeout, close sessions and their streams, terminate every child process tree, stop the
  * housekeeper. Each wait is bounded.
  */
@@ -60,7 +61,7 @@ public class Gateway {
     private final GatewayThreads threads = new GatewayThreads();
     private final LongSupplier clock = System::nanoTime;
     private volatile GatewayConfig config;
-    private volatile SessionRegistry sessions;
+    private volatile SessionStore sessions;
     private volatile Map<String, Upstream> upstreams = Map.of();
     /** The same upstreams unwrapped, in start order: what {@link #stop()} shuts down. */
     private volatile List<Upstream> owned = List.of();
@@ -241,7 +242,7 @@ public class Gateway {
         return config;
     }
 
-    public SessionRegistry sessions() {
+    public SessionStore sessions() {
         return sessions;
     }
 
@@ -286,8 +287,8 @@ public class Gateway {
     }
 
     @PreDestroy
-    public void stop() {
-        SessionRegistry reg = sessions;
+    public synchronized void stop() {
+        SessionStore reg = sessions;
         ScheduledThreadPoolExecutor hk = housekeeper;
         if (reg == null || stopped) {
             return;

@@ -1,6 +1,6 @@
 package dev.shadowcat.metrics;
 
-import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.upstream.Upstream;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -38,10 +38,10 @@ public final class GatewayMetrics implements AutoCloseable {
     }
 
     /** Gauges over the session registry and every upstream. */
-    public void bind(SessionRegistry sessions, Map<String, Upstream> upstreams) {
-        Gauge.builder("shadowcat.sessions.open", sessions, SessionRegistry::size)
+    public void bind(SessionStore sessions, Map<String, Upstream> upstreams) {
+        Gauge.builder("shadowcat.sessions.open", sessions, SessionStore::size)
                 .description("Client sessions open").register(registry);
-        Gauge.builder("shadowcat.requests.in.flight", sessions, SessionRegistry::inFlight)
+        Gauge.builder("shadowcat.requests.in.flight", sessions, SessionStore::inFlight)
                 .description("Client requests waiting for their upstream").register(registry);
         for (Upstream u : upstreams.values()) {
             String kind = String.valueOf(u.stats().get("kind"));

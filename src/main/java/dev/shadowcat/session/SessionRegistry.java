@@ -22,17 +22,8 @@ import java.util.logging.Logger;
  * <p>Thread-safe. A session is registered before the shutdown flag is checked, so a session opened during
  * shutdown is either refused or seen by the drain; it is removed in exactly one place, {@link #close}.
  */
-public final class SessionRegistry {
+public final class SessionRegistry implements SessionStore {
     private static final Logger LOG = Logger.getLogger(SessionRegistry.class.getName());
-
-    /** Why a new session was refused. */
-    public static final class RefusedException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        RefusedException(String message) {
-            super(message, null, false, false);
-        }
-    }
 
     private final ServerSettings settings;
     private final LongSupplier clock;
@@ -73,6 +64,7 @@ public final class SessionRegistry {
     /**
      * Registers a new session for {@code initialize}; the caller then starts it with {@link Session#open}.
      */
+    @Override
     public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door, String client)
             throws RefusedException {
         int n;
@@ -126,6 +118,7 @@ public final class SessionRegistry {
      * {@code server.reclaimIdleSeconds}. Its client gets 404 on its next request and initializes again, as the
      * spec intends for an expired session. True if one was ended.
      */
+    @Override
     public boolean reclaimIdle(String upstream) {
         long floor = settings.reclaimIdle().toNanos();
         if (floor <= 0) {
@@ -156,6 +149,7 @@ public final class SessionRegistry {
     }
 
     /** The open session with this secret id, or null (unknown, expired or deleted). */
+    @Override
     public Session find(String id) {
         if (id == null) {
             return null;
@@ -164,6 +158,7 @@ public final class SessionRegistry {
         return s != null && s.isOpen() ? s : null;
     }
 
+    @Override
     public Session byHandle(String handle) {
         return byHandle.get(handle);
     }
@@ -178,6 +173,7 @@ public final class SessionRegistry {
     }
 
     /** A 2026-07-28 request starts: counted in flight like a session's; false (refuse it) while shutting down. */
+    @Override
     public boolean enterStateless() {
         if (shuttingDown) {
             return false;
@@ -187,15 +183,18 @@ public final class SessionRegistry {
     }
 
     /** Balances {@link #enterStateless}, once per admitted request. */
+    @Override
     public void exitStateless() {
         inFlight.decrement();
     }
 
+    @Override
     public long inFlight() {
         return inFlight.sum();
     }
 
     /** Ends a session; false if it was already ending. */
+    @Override
     public boolean close(Session s, String reason) {
         return close(s, reason, false);
     }
@@ -214,6 +213,7 @@ public final class SessionRegistry {
     }
 
     /** Housekeeper: closes sessions idle longer than the configured timeout. */
+    @Override
     public void reapIdle() {
         long limit = settings.sessionIdleTimeout().toNanos();
         long now = clock.getAsLong();
@@ -227,34 +227,41 @@ public final class SessionRegistry {
     }
 
     /** Housekeeper: a comment frame on every attached SSE connection. */
+    @Override
     public void keepAlive() {
         for (Session s : byId.values()) {
             s.keepAlive();
         }
     }
 
+    @Override
     public void beginShutdown() {
         shuttingDown = true;
     }
 
+    @Override
     public boolean isShuttingDown() {
         return shuttingDown;
     }
 
+    @Override
     public void closeAll(String reason) {
         for (Session s : List.copyOf(byId.values())) {
             close(s, reason);
         }
     }
 
+    @Override
     public Collection<Session> sessions() {
         return List.copyOf(byId.values());
     }
 
+    @Override
     public int size() {
         return byId.size();
     }
 
+    @Override
     public Map<String, Long> counters() {
         return Map.of("open", (long) byId.size(), "opened", opened.get(), "closed", closed.get(),
                 "expired", expired.get(), "reclaimed", reclaimed.get(), "inFlight", inFlight.sum());

@@ -1,5 +1,6 @@
 package dev.shadowcat.web;
 
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.gateway.Gateway;
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
@@ -46,6 +47,9 @@ public class LegacySseServlet extends HttpServlet {
 
     @Inject
     transient Gateway gateway;
+
+    @Inject
+    transient SessionStore sessions;
 
     private final transient SecureRandom random = new SecureRandom();
     private final transient Map<String, Connection> connections = new ConcurrentHashMap<>();
@@ -94,7 +98,7 @@ public class LegacySseServlet extends HttpServlet {
             connections.remove(key, this);
             Session s = session;
             if (s != null) {
-                gateway.sessions().close(s, "the legacy event stream closed");
+                sessions.close(s, "the legacy event stream closed");
             }
         }
     }
@@ -126,7 +130,7 @@ public class LegacySseServlet extends HttpServlet {
             HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: no upstream named '" + name + "'");
             return;
         }
-        if (connections.size() + gateway.sessions().size() >= gateway.config().server().maxSessions()) {
+        if (connections.size() + sessions.size() >= gateway.config().server().maxSessions()) {
             HttpErrors.send(resp, 503, ErrorCodes.UPSTREAM_UNAVAILABLE, "Service Unavailable: too many sessions");
             return;
         }
@@ -204,8 +208,8 @@ public class LegacySseServlet extends HttpServlet {
                 }
                 Session created;
                 try {
-                    created = gateway.sessions().create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client);
-                } catch (SessionRegistry.RefusedException e) {
+                    created = sessions.create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client);
+                } catch (SessionStore.RefusedException e) {
                     c.initialized.set(false); // refused: the client may try again later on this connection
                     throw e;
                 }
@@ -232,7 +236,7 @@ public class LegacySseServlet extends HttpServlet {
             } else {
                 s.response(m);
             }
-        } catch (SessionRegistry.RefusedException e) {
+        } catch (SessionStore.RefusedException e) {
             McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "legacy message failed", e);

@@ -1,5 +1,6 @@
 package dev.shadowcat.web;
 
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.gateway.Gateway;
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
@@ -45,6 +46,9 @@ public class McpServlet extends HttpServlet {
     @Inject
     transient Gateway gateway;
 
+    @Inject
+    transient SessionStore sessions;
+
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         switch (req.getMethod()) {
@@ -79,7 +83,7 @@ public class McpServlet extends HttpServlet {
                     "Bad Request: the Mcp-Session-Id header is required after initialize");
             return null;
         }
-        Session s = gateway.sessions().find(id);
+        Session s = sessions.find(id);
         if (s == null || s.upstream() != u) {
             HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST,
                     "Not Found: unknown, expired or deleted session; send a new initialize request");
@@ -127,7 +131,7 @@ public class McpServlet extends HttpServlet {
             AsyncContext async = req.startAsync();
             async.setTimeout(0);
             int frames = gateway.config().server().sseQueueFrames();
-            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), gateway.sessions(), body, frames),
+            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), sessions, body, frames),
                     err -> writeAsync(async, err instanceof BodyReader.TooLarge ? 413 : 400, Errors.response(null,
                             ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
             return;
@@ -191,8 +195,8 @@ public class McpServlet extends HttpServlet {
         }
         Session s;
         try {
-            s = gateway.sessions().create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, async.getRequest().getRemoteAddr());
-        } catch (SessionRegistry.RefusedException e) {
+            s = sessions.create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, async.getRequest().getRemoteAddr());
+        } catch (SessionStore.RefusedException e) {
             writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
                     "Service Unavailable: " + e.getMessage(), null));
             return;
@@ -300,7 +304,7 @@ public class McpServlet extends HttpServlet {
         if (session == null) {
             return;
         }
-        gateway.sessions().close(session, "deleted by the client");
+        sessions.close(session, "deleted by the client");
         resp.setStatus(200);
         resp.setContentLength(0);
     }

@@ -7,7 +7,7 @@ import dev.shadowcat.protocol.JsonScan;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
 import dev.shadowcat.protocol.ProtocolVersions;
-import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.session.StatelessBridge;
 import dev.shadowcat.stream.AsyncWriter;
 import dev.shadowcat.stream.EventStream;
@@ -45,7 +45,7 @@ final class StatelessEndpoint {
         return v != null && !ProtocolVersions.isSupported(v) && req.getHeader(McpServlet.SESSION_HEADER) == null;
     }
 
-    static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, SessionRegistry sessions,
+    static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, SessionStore sessions,
                        byte[] body, int queueFrames) {
         Message m;
         try {
@@ -107,7 +107,7 @@ final class StatelessEndpoint {
         dispatch(async, bridge, sessions, m, queueFrames);
     }
 
-    private static void dispatch(AsyncContext async, StatelessBridge bridge, SessionRegistry sessions, Message m,
+    private static void dispatch(AsyncContext async, StatelessBridge bridge, SessionStore sessions, Message m,
                                  int queueFrames) {
         switch (m.method()) {
             case "server/discover" -> {
