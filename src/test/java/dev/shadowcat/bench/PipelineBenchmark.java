@@ -8,7 +8,7 @@ import dev.shadowcat.metrics.MetricsStage;
 import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.pipeline.Stage;
 import dev.shadowcat.policy.FilterStage;
-import dev.shadowcat.protocol.Errors;
+import dev.shadowcat.testing.fakes.ScriptedUpstream;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.upstream.ClientSession;
 import dev.shadowcat.upstream.Exchange;
@@ -37,7 +37,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,52 +62,6 @@ public class PipelineBenchmark {
     private Blackhole hole;
     private ClientSession session;
 
-    /** Answers every request at once with a fixed tools/call result. */
-    static final class AnsweringUpstream implements Upstream {
-        @Override
-        public String name() {
-            return "echo";
-        }
-
-        @Override
-        public UpstreamBinding open(ClientSession session, Message initialize, Exchange init) {
-            init.onEnd(Errors.result(initialize.idJson(), "{}"), Exchange.Outcome.REPLIED);
-            return new UpstreamBinding() {
-                @Override
-                public void request(Message r, Exchange exchange) {
-                    exchange.onEnd(Errors.result(r.idJson(), "{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hello\"}]}"),
-                            Exchange.Outcome.REPLIED);
-                }
-
-                @Override
-                public void notify(Message notification) {
-                }
-
-                @Override
-                public void cancel(Exchange exchange, String reason) {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-        }
-
-        @Override
-        public void maintain() {
-        }
-
-        @Override
-        public Map<String, Object> stats() {
-            return Map.of("name", "echo", "kind", "bench");
-        }
-
-        @Override
-        public CompletableFuture<Void> shutdown() {
-            return CompletableFuture.completedFuture(null);
-        }
-    }
-
     @Setup(Level.Trial)
     public void setup(Blackhole bh) throws Exception {
         hole = bh;
@@ -133,7 +86,7 @@ public class PipelineBenchmark {
             built.add(new Stage("filter", Stage.FILTER, new FilterStage(Map.of("echo",
                     new PipelineConfig.Filter(deny, PipelineConfig.Names.ALL, PipelineConfig.Names.ALL)))));
         }
-        Upstream u = Pipeline.assemble(built, List.of()).wrap(new AnsweringUpstream(), null);
+        Upstream u = Pipeline.assemble(built, List.of()).wrap(ScriptedUpstream.answering("echo", "{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hello\"}]}"), null);
         session = new ClientSession() {
             @Override
             public String handle() {

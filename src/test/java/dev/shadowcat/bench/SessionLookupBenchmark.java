@@ -4,10 +4,8 @@ import dev.shadowcat.config.ServerSettings;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.session.Session;
 import dev.shadowcat.session.SessionRegistry;
-import dev.shadowcat.upstream.ClientSession;
-import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.testing.fakes.ScriptedUpstream;
 import dev.shadowcat.upstream.Upstream;
-import dev.shadowcat.upstream.UpstreamBinding;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,8 +22,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** SessionRegistry.find (every request after initialize) on a registry holding many sessions. */
@@ -36,33 +32,6 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class SessionLookupBenchmark {
-    /** An upstream that is never opened: SessionRegistry.create only stores it. */
-    static final class StubUpstream implements Upstream {
-        @Override
-        public String name() {
-            return "stub";
-        }
-
-        @Override
-        public UpstreamBinding open(ClientSession session, Message initialize, Exchange init) {
-            throw new UnsupportedOperationException("not used by the benchmark");
-        }
-
-        @Override
-        public void maintain() {
-        }
-
-        @Override
-        public Map<String, Object> stats() {
-            return Map.of();
-        }
-
-        @Override
-        public CompletableFuture<Void> shutdown() {
-            return CompletableFuture.completedFuture(null);
-        }
-    }
-
     @Param({"10000"})
     int sessions;
 
@@ -79,7 +48,7 @@ public class SessionLookupBenchmark {
         Message init = Message.parse(("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
                 + "\"clientInfo\":{\"name\":\"bench\",\"version\":\"1\"}}}").getBytes(StandardCharsets.UTF_8));
-        Upstream upstream = new StubUpstream();
+        Upstream upstream = ScriptedUpstream.holding("stub");
         ids = new String[sessions];
         for (int i = 0; i < sessions; i++) {
             ids[i] = registry.create(upstream, init, dev.shadowcat.pipeline.FrontDoor.MCP, "127.0.0.1").id();

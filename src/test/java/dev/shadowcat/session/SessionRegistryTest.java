@@ -2,20 +2,15 @@ package dev.shadowcat.session;
 
 import dev.shadowcat.config.ServerSettings;
 import dev.shadowcat.pipeline.FrontDoor;
-import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.Message;
-import dev.shadowcat.upstream.ClientSession;
-import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.testing.fakes.ScriptedUpstream;
 import dev.shadowcat.upstream.Upstream;
-import dev.shadowcat.upstream.UpstreamBinding;
 
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,59 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SessionRegistryTest {
     private static final Message INIT = Message.trusted(("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\","
             + "\"params\":{\"protocolVersion\":\"2025-11-25\"}}").getBytes(StandardCharsets.UTF_8));
-
-    /** Answers initialize and holds every other request until told; counts closed bindings. */
-    static final class HoldingUpstream implements Upstream {
-        final String name;
-        final AtomicInteger closed = new AtomicInteger();
-
-        HoldingUpstream(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public UpstreamBinding open(ClientSession session, Message initialize, Exchange init) {
-            init.onEnd(Errors.result(initialize.idJson(), "{}"), Exchange.Outcome.REPLIED);
-            return new UpstreamBinding() {
-                @Override
-                public void request(Message request, Exchange exchange) {
-                }
-
-                @Override
-                public void notify(Message notification) {
-                }
-
-                @Override
-                public void cancel(Exchange exchange, String reason) {
-                    exchange.onEnd(null, Exchange.Outcome.CANCELLED);
-                }
-
-                @Override
-                public void close() {
-                    closed.incrementAndGet();
-                }
-            };
-        }
-
-        @Override
-        public void maintain() {
-        }
-
-        @Override
-        public Map<String, Object> stats() {
-            return Map.of();
-        }
-
-        @Override
-        public CompletableFuture<Void> shutdown() {
-            return CompletableFuture.completedFuture(null);
-        }
-    }
 
     static final ResponseSink SINK = new ResponseSink() {
         @Override
@@ -120,8 +62,8 @@ class SessionRegistryTest {
     void reclaimEndsTheLongestIdleSessionOfThatUpstream_neverABusyOneNorOneIdleLessThanTheFloor() throws Exception {
         AtomicLong now = new AtomicLong(0);
         SessionRegistry reg = new SessionRegistry(settings(100, 100, Duration.ofSeconds(10)), now::get);
-        HoldingUpstream demo = new HoldingUpstream("demo");
-        HoldingUpstream other = new HoldingUpstream("other");
+        ScriptedUpstream demo = ScriptedUpstream.holding("demo");
+        ScriptedUpstream other = ScriptedUpstream.holding("other");
         Session oldest = open(reg, demo, "a");
         now.addAndGet(TimeUnit.SECONDS.toNanos(1));
         Session busy = open(reg, demo, "a");
@@ -135,7 +77,7 @@ class SessionRegistryTest {
         now.addAndGet(TimeUnit.SECONDS.toNanos(10));
         assertTrue(reg.reclaimIdle("demo"));
         assertNull(reg.find(oldest.id()), "the longest idle one is gone: its client gets 404");
-        assertEquals(1, demo.closed.get(), "its upstream binding (the dedicated child) was released");
+        assertEquals(1, demo.closedBindings(), "its upstream binding (the dedicated child) was released");
         assertNotNull(reg.find(busy.id()), "a session with a request in flight is never reclaimed");
         assertNotNull(reg.find(otherUpstream.id()), "another upstream's sessions are not touched");
         assertTrue(reg.reclaimIdle("demo"));
@@ -148,7 +90,7 @@ class SessionRegistryTest {
     void reclaimIsOffWithAZeroFloor() throws Exception {
         AtomicLong now = new AtomicLong(0);
         SessionRegistry reg = new SessionRegistry(settings(100, 100, Duration.ZERO), now::get);
-        Session s = open(reg, new HoldingUpstream("demo"), "a");
+        Session s = open(reg, ScriptedUpstream.holding("demo"), "a");
         now.addAndGet(TimeUnit.HOURS.toNanos(1));
         assertFalse(reg.reclaimIdle("demo"));
         assertNotNull(reg.find(s.id()));
@@ -157,7 +99,7 @@ class SessionRegistryTest {
     @Test
     void sessionsPerClientAreLimited_andClosingOneMakesRoom() throws Exception {
         SessionRegistry reg = new SessionRegistry(settings(100, 2, Duration.ZERO), System::nanoTime);
-        HoldingUpstream u = new HoldingUpstream("demo");
+        ScriptedUpstream u = ScriptedUpstream.holding("demo");
         Session a1 = open(reg, u, "10.0.0.1");
         open(reg, u, "10.0.0.1");
         SessionRegistry.RefusedException e = assertThrows(SessionRegistry.RefusedException.class, () -> open(reg, u, "10.0.0.1"));
@@ -170,7 +112,7 @@ class SessionRegistryTest {
     @Test
     void maxSessionsHoldsUnderConcurrentInitializes() throws Exception {
         SessionRegistry reg = new SessionRegistry(settings(50, 10_000, Duration.ZERO), System::nanoTime);
-        HoldingUpstream u = new HoldingUpstream("demo");
+        ScriptedUpstream u = ScriptedUpstream.holding("demo");
         ExecutorService pool = Executors.newFixedThreadPool(8);
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger created = new AtomicInteger();
@@ -214,7 +156,7 @@ class SessionRegistryTest {
     @Test
     void aSessionRefusesRequestsBeyondItsInFlightBound_withoutLosingTheOthers() throws Exception {
         SessionRegistry reg = new SessionRegistry(settings(10, 10, Duration.ZERO), System::nanoTime);
-        Session s = open(reg, new HoldingUpstream("demo"), "a");
+        Session s = open(reg, ScriptedUpstream.holding("demo"), "a");
         java.util.List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
         ResponseSink sink = new ResponseSink() {
             @Override
