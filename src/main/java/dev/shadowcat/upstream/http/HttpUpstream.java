@@ -51,6 +51,8 @@ public final class HttpUpstream implements Upstream {
     /** DELETEs of ended upstream sessions still on their way; {@link #awaitStopped} lets them finish. */
     private final Set<CompletableFuture<?>> farewells = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
+    private volatile boolean standaloneAtOnce = true;
+    private final java.util.concurrent.atomic.AtomicInteger lateStandalone = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
@@ -189,6 +191,29 @@ public final class HttpUpstream implements Upstream {
             detected = Transport.STATELESS;
             LOG.info(() -> "upstream '" + name() + "' speaks only 2026-07-28 (stateless)");
         }
+    }
+
+    /**
+     * Whether sessions should wait (briefly) for the standalone GET stream's headers before their first request. True
+     * until {@link #LATE_STANDALONE_LIMIT} sessions in a row waited in vain: that server sends the headers only with
+     * its first event, so there is nothing to wait for.
+     */
+    boolean answersStandaloneAtOnce() {
+        return standaloneAtOnce;
+    }
+
+    static final int LATE_STANDALONE_LIMIT = 3;
+
+    void standaloneAnswersLate(long waitedMillis) {
+        if (standaloneAtOnce && lateStandalone.incrementAndGet() >= LATE_STANDALONE_LIMIT) {
+            standaloneAtOnce = false;
+            LOG.info(() -> "upstream '" + name() + "' sent no headers for its standalone stream within " + waitedMillis
+                    + " ms in " + LATE_STANDALONE_LIMIT + " sessions in a row; sessions no longer wait for it");
+        }
+    }
+
+    void standaloneAnsweredInTime() {
+        lateStandalone.set(0);
     }
 
     /** Remembers what worked, so later sessions skip the probe. */

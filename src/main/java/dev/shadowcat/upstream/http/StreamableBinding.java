@@ -80,11 +80,25 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         send(request, exchange);
     }
 
+    /** How long a session's requests wait for its standalone stream's headers at most. */
+    static final long STANDALONE_WAIT_MILLIS = 250;
+
     /** The standalone stream is established, refused or given up: send what waited for it, in order. */
     private void listening() {
         for (Held h : takeHeld()) {
             send(h.request, h.exchange);
         }
+    }
+
+    /** The wait ran out: sends what was held; false if nothing was held any more (the stream answered in time). */
+    private boolean takeHeldIsEmpty() {
+        boolean waited = heldAny();
+        listening();
+        return !waited;
+    }
+
+    private synchronized boolean heldAny() {
+        return heldUntilListening != null;
     }
 
     private java.util.List<Held> takeHeld() {
@@ -416,16 +430,20 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
     @Override
     public void notify(Message notification) {
         boolean initialized = "notifications/initialized".equals(notification.method());
-        if (initialized) {
+        if (initialized && up.answersStandaloneAtOnce()) {
             synchronized (this) {
                 if (standalone == null && heldUntilListening == null) {
                     heldUntilListening = new java.util.ArrayList<>();
                 }
             }
-            // bounded: a server that neither answers the GET nor refuses it must not hold the session's requests
-            long bound = up.config().connectTimeout().toMillis();
+            // Bounded, and learned: a server that sends no GET headers before its first event (the Java SDK's)
+            // gives no signal to wait for, so after one such session its sessions are not held any more.
             try {
-                up.scheduler().schedule(this::listening, bound, TimeUnit.MILLISECONDS);
+                up.scheduler().schedule(() -> {
+                    if (!takeHeldIsEmpty()) {
+                        up.standaloneAnswersLate(STANDALONE_WAIT_MILLIS);
+                    }
+                }, STANDALONE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 listening();
             }
@@ -540,6 +558,9 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
             }
             up.client().sendAsync(b.GET().build(), info -> {
                 int status = info.statusCode();
+                if (heldAny()) {
+                    up.standaloneAnsweredInTime();
+                }
                 listening(); // the server has registered the stream (or said it has none) before answering
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
                 if (status == 200 && type.startsWith("text/event-stream")) {
