@@ -43,6 +43,12 @@ public final class GatewayMetrics implements AutoCloseable {
                 .description("Client sessions open").register(registry);
         Gauge.builder("shadowcat.requests.in.flight", sessions, SessionStore::inFlight)
                 .description("Client requests waiting for their upstream").register(registry);
+        Gauge.builder("shadowcat.sse.streams.open", sessions, SessionStore::openStreams)
+                .description("SSE connections attached to sessions' streams (stateful and legacy clients)").register(registry);
+        FunctionCounter.builder("shadowcat.sse.replayed.events", sessions.streamStats(), s -> s.replayedEvents())
+                .description("Events sent again to clients that resumed with Last-Event-ID").register(registry);
+        FunctionCounter.builder("shadowcat.sse.dropped.slow.readers", sessions.streamStats(), s -> s.droppedSlowReaders())
+                .description("SSE connections closed because the client read too slowly").register(registry);
         for (Upstream u : upstreams.values()) {
             String kind = String.valueOf(u.stats().get("kind"));
             switch (kind) {

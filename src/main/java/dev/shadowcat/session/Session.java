@@ -93,12 +93,18 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
 
     /** Whether any of its SSE streams has a connection attached. */
     public boolean hasOpenStream() {
+        return openStreams() > 0;
+    }
+
+    /** How many of its SSE streams have a connection attached. */
+    public int openStreams() {
+        int n = 0;
         for (EventStream s : streams.values()) {
-            if (s.hasWriter()) {
-                return true;
+            if (s.hasWriter() && !s.isCompleted()) {
+                n++;
             }
         }
-        return false;
+        return n;
     }
 
     @Override
@@ -155,7 +161,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     public EventStream newStream() {
         int n = nextStream.incrementAndGet();
         EventStream s = new EventStream(n, registry.settings().replayEvents(),
-                ProtocolVersions.wantsPriming(protocolVersion), 1000);
+                ProtocolVersions.wantsPriming(protocolVersion), 1000, registry.streamStats());
         streams.put(n, s);
         if (streams.size() > MAX_KEPT_STREAMS) {
             evictCompletedStreams();

@@ -39,6 +39,7 @@ public final class SessionRegistry implements SessionStore {
     private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
     private final AtomicLong reclaimed = new AtomicLong();
+    private final dev.shadowcat.stream.StreamStats streamStats = new dev.shadowcat.stream.StreamStats();
     private volatile boolean shuttingDown;
 
     public SessionRegistry(ServerSettings settings, LongSupplier nanoClock) {
@@ -259,6 +260,20 @@ public final class SessionRegistry implements SessionStore {
     @Override
     public int size() {
         return byId.size();
+    }
+
+    @Override
+    public dev.shadowcat.stream.StreamStats streamStats() {
+        return streamStats;
+    }
+
+    @Override
+    public int openStreams() {
+        int n = 0;
+        for (Session s : byId.values()) {
+            n += s.openStreams();
+        }
+        return n;
     }
 
     @Override

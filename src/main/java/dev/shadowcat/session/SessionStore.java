@@ -63,4 +63,10 @@ public interface SessionStore {
     void closeAll(String reason);
 
     Map<String, Long> counters();
+
+    /** Replays and drops of the sessions' SSE streams. */
+    dev.shadowcat.stream.StreamStats streamStats();
+
+    /** SSE connections attached to the sessions' streams now (computed, so it cannot drift). */
+    int openStreams();
 }

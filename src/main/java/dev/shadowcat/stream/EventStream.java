@@ -19,6 +19,7 @@ public final class EventStream {
     private final int replay;
     private final boolean prime;
     private final long retryMillis;
+    private final StreamStats stats;
     // guarded by this
     private final ArrayDeque<Event> ring = new ArrayDeque<>();
     private long seq;
@@ -26,6 +27,11 @@ public final class EventStream {
     private boolean completed;
 
     public EventStream(int id, int replay, boolean prime, long retryMillis) {
+        this(id, replay, prime, retryMillis, StreamStats.NONE);
+    }
+
+    public EventStream(int id, int replay, boolean prime, long retryMillis, StreamStats stats) {
+        this.stats = stats;
         this.id = id;
         this.replay = replay;
         this.prime = prime;
@@ -78,6 +84,9 @@ public final class EventStream {
         }
         AsyncWriter w = writer;
         if (w != null && !w.enqueue(frame)) {
+            if (w.isOpen()) {
+                stats.dropped(); // too slow: its queue is full (a connection already gone is not a drop)
+            }
             writer = null; // too slow or gone: the events stay in the ring for a resume
             return w;      // draining lets it notice and close
         }
@@ -95,11 +104,14 @@ public final class EventStream {
             old = writer;
             writer = w;
             if (afterSeq >= 0) {
+                int replayed = 0;
                 for (Event e : ring) {
                     if (e.seq > afterSeq) {
                         w.enqueue(e.frame);
+                        replayed++;
                     }
                 }
+                stats.replayed(replayed);
             } else if (prime && !completed) {
                 appendLocked(null, true);
             }
