@@ -1,13 +1,18 @@
 package dev.shadowcat.cli;
 
+import dev.shadowcat.audit.AuditLog;
 import dev.shadowcat.config.HttpUpstreamConfig;
+import dev.shadowcat.config.PipelineConfig;
+import dev.shadowcat.gateway.BuiltInStages;
 import dev.shadowcat.gateway.GatewayThreads;
+import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
 import dev.shadowcat.upstream.ClientSession;
 import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
 import dev.shadowcat.upstream.UpstreamPeer;
 import dev.shadowcat.upstream.http.HttpUpstream;
@@ -23,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -41,8 +47,9 @@ public final class Forward implements ClientSession {
             usage: shadowcat forward --url URL [--transport auto|streamable-http|sse]
                                      [--bearer-env VAR | --bearer-file PATH]
                                      [--header-env Name=VAR]... [--header-file Name=PATH]...
-                                     [--timeout-seconds N]
-            Speaks MCP over stdio and forwards to the MCP server at URL.""";
+                                     [--timeout-seconds N] [--pipeline FILE]
+            Speaks MCP over stdio and forwards to the MCP server at URL. FILE holds a pipeline section
+            (audit, filters) like the gateway's; its upstream is named "forward".""";
 
     private final PrintStream log = System.err;
     private final OutputStream out;
@@ -63,27 +70,51 @@ public final class Forward implements ClientSession {
     /** Runs until stdin closes; returns the exit code. */
     static int run(String[] args, java.io.InputStream stdin, PrintStream stdout) throws Exception {
         HttpUpstreamConfig cfg;
+        PipelineConfig pipeline;
         try {
             cfg = parse(args, System::getenv);
-        } catch (IllegalArgumentException e) {
+            pipeline = pipeline(args);
+        } catch (IllegalArgumentException | dev.shadowcat.config.ConfigException e) {
             System.err.println("shadowcat forward: " + e.getMessage());
             System.err.println(USAGE);
             return 2;
         }
         System.setOut(new PrintStream(System.err, true, StandardCharsets.UTF_8)); // nothing else may write to stdout
         GatewayThreads threads = new GatewayThreads();
+        AuditLog audit = BuiltInStages.openAudit(pipeline, threads);
         ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
         HttpUpstream up = new HttpUpstream(cfg, threads.named("http-forward"), hk, System::nanoTime);
+        // the same chain as the gateway's, less metrics (forward mode serves no /metrics)
+        Upstream chained = Pipeline.assemble(BuiltInStages.of(pipeline, null, audit), List.of()).wrap(up, null);
         Forward f = new Forward(stdout);
         int code;
         try {
-            code = f.pump(up, stdin);
+            code = f.pump(chained, stdin);
         } finally {
             up.shutdown();
             up.awaitStopped(2000);
             hk.shutdownNow();
+            if (audit != null) {
+                audit.close();
+            }
         }
         return code;
+    }
+
+    /** The {@code --pipeline FILE} section, or the default (no audit, no filters). */
+    static PipelineConfig pipeline(String[] args) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if ("--pipeline".equals(args[i])) {
+                Path file = Path.of(args[i + 1]);
+                try {
+                    return new dev.shadowcat.config.ConfigLoader(Map.of(), System::getenv)
+                            .parsePipeline(Files.readString(file, StandardCharsets.UTF_8), file.toString(), java.util.Set.of("forward"));
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+                }
+            }
+        }
+        return PipelineConfig.DEFAULT;
     }
 
     static HttpUpstreamConfig parse(String[] args, java.util.function.Function<String, String> env) {
@@ -110,6 +141,7 @@ public final class Forward implements ClientSession {
                 case "--header-env" -> headers.put(name(v), fromEnv(env, v.substring(v.indexOf('=') + 1)));
                 case "--header-file" -> headers.put(name(v), fromFile(v.substring(v.indexOf('=') + 1)));
                 case "--timeout-seconds" -> timeout = Integer.parseInt(v);
+                case "--pipeline" -> { } // read by pipeline(args)
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -149,7 +181,7 @@ public final class Forward implements ClientSession {
         }
     }
 
-    private int pump(HttpUpstream up, java.io.InputStream stdin) throws IOException {
+    private int pump(Upstream up, java.io.InputStream stdin) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         UpstreamBinding binding = null;
         String line;

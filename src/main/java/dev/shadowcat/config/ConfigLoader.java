@@ -131,6 +131,26 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * A file holding only a {@code pipeline} section's content (forward mode's {@code --pipeline}), whose filters and
+     * audit details may name only {@code endpoints}.
+     */
+    public PipelineConfig parsePipeline(String json, String origin, Set<String> endpoints) {
+        JsonObject root;
+        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
+            root = reader.readObject();
+        } catch (JsonParsingException e) {
+            throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);
+        } catch (JsonException | IOException e) {
+            throw new ConfigException(origin + ": the top level must be a JSON object", e);
+        }
+        try {
+            return pipeline(root, endpoints);
+        } catch (ConfigException e) {
+            throw new ConfigException(origin + ": " + e.getMessage(), e);
+        }
+    }
+
     private PipelineConfig pipeline(JsonObject o, Set<String> endpoints) {
         if (o == null) {
             return PipelineConfig.DEFAULT;

@@ -14,14 +14,11 @@ import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.stdio.StdioUpstream;
 
 import dev.shadowcat.audit.AuditLog;
-import dev.shadowcat.audit.AuditStage;
 import dev.shadowcat.config.PipelineConfig;
 import dev.shadowcat.metrics.GatewayMetrics;
-import dev.shadowcat.metrics.MetricsStage;
 import dev.shadowcat.pipeline.Interceptor;
 import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.pipeline.Stage;
-import dev.shadowcat.policy.FilterStage;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.inject.Any;
@@ -92,7 +89,7 @@ public class Gateway {
         Map<String, Upstream> raw = new LinkedHashMap<>();
         try {
             m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
-            a = openAudit(cfg.pipeline().audit());
+            a = BuiltInStages.openAudit(cfg.pipeline(), threads);
             hk = threads.newHousekeeper();
             startParts(cfg, m, a, hk, raw);
         } catch (RuntimeException | Error e) {
@@ -161,32 +158,12 @@ public class Gateway {
         }
     }
 
-    private AuditLog openAudit(PipelineConfig.Audit a) {
-        if (a == null) {
-            return null;
-        }
-        try {
-            return new AuditLog(a.file(), a.maxFileBytes(), a.maxFiles(), a.queueLines(), threads::start);
-        } catch (java.io.IOException e) {
-            throw new dev.shadowcat.config.ConfigException("pipeline.audit.file: cannot open " + a.file() + ": " + e.getMessage(), e);
-        }
-    }
-
     /**
      * The one place the chain is put together: the built-in stages the configuration turns on, then the
      * deployment's own CDI beans, ordered by priority (see {@link Stage}).
      */
     private Pipeline assemblePipeline(PipelineConfig pc, GatewayMetrics m, AuditLog a) {
-        List<Stage> builtIn = new ArrayList<>();
-        if (m != null) {
-            builtIn.add(new Stage("metrics", Stage.METRICS, new MetricsStage(m.registry())));
-        }
-        if (a != null) {
-            builtIn.add(new Stage("audit", Stage.AUDIT, new AuditStage(a, pc.audit())));
-        }
-        if (!pc.filters().isEmpty()) {
-            builtIn.add(new Stage("filter", Stage.FILTER, new FilterStage(pc.filters())));
-        }
+        List<Stage> builtIn = BuiltInStages.of(pc, m == null ? null : m.registry(), a);
         List<Stage> deployed = new ArrayList<>();
         if (deployedStages != null) {
             for (Instance.Handle<Interceptor> h : deployedStages.handles()) {

@@ -75,4 +75,41 @@ class ForwardIT {
             }
         }
     }
+
+    @Test
+    void pipelineFile_filtersAndAuditsForwardedCalls(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        try (EverythingServer http = EverythingServer.start(EverythingServer.STREAMABLE_HTTP)) {
+            Path audit = dir.resolve("audit.log");
+            Path pipeline = dir.resolve("pipeline.json");
+            java.nio.file.Files.writeString(pipeline, "{\"audit\": {\"file\": \"" + audit + "\"},"
+                    + " \"filters\": {\"forward\": {\"tools\": {\"deny\": [\"get-*\"]}}}}");
+            Process p = new ProcessBuilder(JAVA, "-jar", WAR, "forward", "--url", http.endpoint().toString(),
+                    "--pipeline", pipeline.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                OutputStream in = p.getOutputStream();
+                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                in.write((RawMcp.initializeBody("2025-11-25") + "\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+                        + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertTrue(out.readLine().contains("\"result\""));
+                String list = out.readLine();
+                assertTrue(list.contains("\"echo\"") && !list.contains("get-sum"), list);
+                in.write((RawMcp.call(3, "get-sum", "{\"a\":1,\"b\":2}") + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                String refused = out.readLine();
+                assertTrue(refused.contains("-32602") && refused.contains("pipeline.filters.forward.tools.deny[0]"), refused);
+                in.write((RawMcp.call(4, "echo", "{\"message\":\"fwd\"}") + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertTrue(out.readLine().contains("Echo: fwd"));
+                in.close();
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue());
+            } finally {
+                p.destroyForcibly();
+            }
+            String lines = java.nio.file.Files.readString(audit);
+            assertTrue(lines.contains("\"door\":\"forward\",\"upstream\":\"forward\",\"method\":\"tools/call\",\"name\":\"echo\",\"outcome\":\"ok\""), lines);
+            assertTrue(lines.contains("\"name\":\"get-sum\",\"outcome\":\"error\",\"code\":-32602"), lines);
+        }
+    }
 }

@@ -347,11 +347,14 @@ class PipelineIT {
         assertTrue(sum(duration, "shadowcat_call_duration_seconds_count", Map.of("upstream", "dedicated", "origin", "member")) > 0,
                 "the aggregate's legs to its members are counted apart from client calls");
         for (String family : List.of("shadowcat_sessions_open", "shadowcat_pool_children", "shadowcat_upstream_breaker_state",
-                "shadowcat_pool_children_died", "shadowcat_upstream_stream_resumes", "shadowcat_requests_in_flight")) {
+                "shadowcat_pool_children_died", "shadowcat_upstream_stream_resumes", "shadowcat_requests_in_flight",
+                "shadowcat_sse_streams_open", "shadowcat_sse_replayed_events", "shadowcat_sse_dropped_slow_readers")) {
             assertTrue(families.containsKey(family), family + " in " + families.keySet());
         }
         assertEquals(1.0, sum(families.get("shadowcat_upstream_breaker_state"), "shadowcat_upstream_breaker_state",
                 Map.of("upstream", "http", "state", "closed")));
+        assertTrue(sum(families.get("shadowcat_sse_streams_open"), "shadowcat_sse_streams_open", Map.of()) >= TOOLS.size(),
+                "the legacy door's event streams, one per upstream, are still open");
     }
 
     private static double sum(JsonObject family, String sample, Map<String, String> labels) {
