@@ -42,7 +42,7 @@ import java.util.logging.Logger;
 
 /**
  * The one owner of everything long-lived: configuration, the session registry, the upstreams and their
- * process pools, the housekeeper thread that runs every timer.
+ * process pools, the housekeeper thread (periodic upkeep) and the timers thread (deadlines and other one-shot timers).
  *
  * <p>Thread-safe. Started once by {@link GatewayLifecycle} when the web application starts; stopped by it
  * ({@link #stop()}, also this bean's idempotent {@code @PreDestroy}) in order: refuse new sessions, let in-flight requests finish up to
@@ -71,6 +71,12 @@ public class Gateway {
     @Any
     Instance<Interceptor> deployedStages;
     private volatile ScheduledThreadPoolExecutor housekeeper;
+    /**
+     * One-shot timers of requests and streams (deadlines, acquire timeouts, readiness, termination steps, backoff):
+     * a thread of their own, so that upkeep on the housekeeper (reaping many sessions, pool maintenance) cannot
+     * delay a deadline.
+     */
+    private volatile ScheduledThreadPoolExecutor timers;
     private volatile boolean stopped;
     /** Signs the requestState of 2026-07-28 input-required results; one key per gateway start. */
     private final dev.shadowcat.session.RequestStateSigner stateSigner = new dev.shadowcat.session.RequestStateSigner();
@@ -86,17 +92,22 @@ public class Gateway {
         GatewayMetrics m = null;
         AuditLog a = null;
         ScheduledThreadPoolExecutor hk = null;
+        ScheduledThreadPoolExecutor tm = null;
         Map<String, Upstream> raw = new LinkedHashMap<>();
         try {
             m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
             a = BuiltInStages.openAudit(cfg.pipeline(), threads);
             hk = threads.newHousekeeper();
-            startParts(cfg, m, a, hk, raw);
+            tm = threads.newScheduler("timers");
+            startParts(cfg, m, a, hk, tm, raw);
         } catch (RuntimeException | Error e) {
             // a failed start leaves nothing behind: undo in reverse what was started
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
             for (Upstream u : raw.values()) {
                 u.shutdown();
+            }
+            if (tm != null) {
+                tm.shutdownNow();
             }
             if (hk != null) {
                 hk.shutdownNow();
@@ -112,13 +123,13 @@ public class Gateway {
     }
 
     private void startParts(GatewayConfig cfg, GatewayMetrics m, AuditLog a, ScheduledThreadPoolExecutor hk,
-                            Map<String, Upstream> raw) {
+                            ScheduledThreadPoolExecutor tm, Map<String, Upstream> raw) {
         Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
         SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
         for (UpstreamSpec spec : cfg.upstreams().values()) {
             Upstream u = spec instanceof UpstreamConfig stdio
-                    ? new StdioUpstream(stdio, threads, hk, clock, reg::reclaimIdle)
-                    : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), hk, clock);
+                    ? new StdioUpstream(stdio, threads, tm, clock, reg::reclaimIdle)
+                    : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), tm, clock);
             raw.put(spec.name(), u);
         }
         // Every upstream is reached through the chain: directly, and as a member of each aggregate (a leg of its own).
@@ -141,6 +152,7 @@ public class Gateway {
         this.upstreams = java.util.Collections.unmodifiableMap(ups);
         this.sessions = reg;
         this.housekeeper = hk;
+        this.timers = tm;
         long keepAlive = cfg.server().keepAlive().toMillis();
         hk.scheduleWithFixedDelay(guard("keep-alive", () -> {
             reg.keepAlive();
@@ -178,12 +190,15 @@ public class Gateway {
         return chain;
     }
 
-    /** A periodic task that throws is never run again by the executor: log and carry on instead. */
+    /**
+     * A periodic task that throws is never run again by the executor: log and carry on instead, whatever was thrown
+     * (an OutOfMemoryError in one run must not end keep-alives and pool upkeep for good).
+     */
     private static Runnable guard(String what, Runnable r) {
         return () -> {
             try {
                 r.run();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 LOG.log(Level.SEVERE, what + " failed", e);
             }
         };
@@ -235,14 +250,14 @@ public class Gateway {
         return upstreams.get(name);
     }
 
-    /** The housekeeper, for components that need a timer. */
+    /** The timers' scheduler, for components that need a one-shot timer. */
     public java.util.concurrent.ScheduledExecutorService scheduler() {
-        return housekeeper;
+        return timers;
     }
 
     /** The bridge that serves 2026-07-28 (stateless) clients from this upstream. */
     public dev.shadowcat.session.StatelessBridge bridge(Upstream u) {
-        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, housekeeper, stateSigner,
+        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, timers, stateSigner,
                 config.server().inputWait().toMillis()));
     }
 
@@ -308,13 +323,15 @@ public class Gateway {
                 http.awaitStopped(1000);
             }
         }
-        hk.shutdownNow();
-        try {
-            if (!hk.awaitTermination(2, TimeUnit.SECONDS)) {
-                LOG.warning("shutdown: housekeeper did not stop within 2 s");
+        for (ScheduledThreadPoolExecutor s : List.of(hk, timers)) {
+            s.shutdownNow();
+            try {
+                if (!s.awaitTermination(2, TimeUnit.SECONDS)) {
+                    LOG.warning("shutdown: a scheduler did not stop within 2 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         if (audit != null) {
             audit.close(); // after the sessions: their last calls' lines are written

@@ -52,10 +52,15 @@ public final class GatewayThreads implements ThreadFactory {
         return r -> create(prefix + "-" + n.incrementAndGet(), r);
     }
 
-    /** The single scheduler for every timer in the gateway. */
+    /** The scheduler of the gateway's periodic upkeep (keep-alives, idle reaping, pool maintenance). */
     public ScheduledThreadPoolExecutor newHousekeeper() {
+        return newScheduler("housekeeper");
+    }
+
+    /** A single-thread scheduler named {@code shadowcat-<name>}: queued tasks are dropped at shutdown. */
+    public ScheduledThreadPoolExecutor newScheduler(String name) {
         ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1,
-                r -> create("housekeeper", r));
+                r -> create(name, r));
         s.setRemoveOnCancelPolicy(true);
         s.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         return s;
