@@ -251,6 +251,29 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         }
     }
 
+    /**
+     * The one dispatch of a client message of an initialized session, whatever door it came through: a request goes
+     * upstream (its answer to {@code sink}; a duplicate in-flight id is answered there with -32600), a notification
+     * upstream (cancellations end their request), a response to the server→client request it answers.
+     */
+    public void dispatch(Message m, ResponseSink sink) {
+        touch();
+        switch (m.kind()) {
+            case REQUEST -> {
+                if (!request(m, sink)) {
+                    sink.response(dev.shadowcat.protocol.Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
+                            "Invalid Request: a request with id " + m.idJson() + " is already in flight in this session", null));
+                }
+            }
+            case NOTIFICATION -> notification(m);
+            case RESPONSE -> {
+                if (!response(m)) {
+                    LOG.fine(() -> "session " + handle + ": response to an unknown request id " + m.idJson() + " dropped");
+                }
+            }
+        }
+    }
+
     /** Forwards a client request; false if another request with the same id is still in flight. */
     public boolean request(Message request, ResponseSink sink) {
         ClientExchange ex = new ClientExchange(this, request.idJson(), sink, false);

@@ -224,18 +224,8 @@ public class LegacySseServlet extends HttpServlet {
                         "send initialize first", null));
                 return;
             }
-            s.touch();
             McpServlet.writeAsync(async, 202, null);
-            if (m.isRequest()) {
-                if (!s.request(m, c)) {
-                    c.response(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST,
-                            "a request with id " + m.idJson() + " is already in flight in this session", null));
-                }
-            } else if (m.isNotification()) {
-                s.notification(m);
-            } else {
-                s.response(m);
-            }
+            s.dispatch(m, c);
         } catch (SessionStore.RefusedException e) {
             McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
 import dev.shadowcat.protocol.ProtocolVersions;
+import dev.shadowcat.session.ResponseSink;
 import dev.shadowcat.session.Session;
 import dev.shadowcat.session.SessionRegistry;
 import dev.shadowcat.stream.AsyncWriter;
@@ -21,7 +22,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.logging.Level;
@@ -205,36 +205,24 @@ public class McpServlet extends HttpServlet {
     }
 
     private void forward(AsyncContext async, Session session, byte[] body) throws ProtocolException {
-        session.touch();
         List<Message> msgs = Message.parseBody(body, ProtocolVersions.allowsBatch(session.protocolVersion()));
-        List<Message> requests = new ArrayList<>(msgs.size());
+        int requests = 0;
         for (Message m : msgs) {
             if (m.isRequest()) {
                 if ("initialize".equals(m.method())) {
                     throw new ProtocolException(ErrorCodes.INVALID_REQUEST,
                             "Invalid Request: this session is already initialized; send initialize without Mcp-Session-Id to start a new one");
                 }
-                requests.add(m);
+                requests++;
             }
         }
-        for (Message m : msgs) {
-            if (m.isNotification()) {
-                session.notification(m);
-            } else if (m.isResponse() && !session.response(m)) {
-                LOG.fine(() -> "session " + session.handle() + ": response to an unknown request id " + m.idJson() + " dropped");
-            }
-        }
-        if (requests.isEmpty()) {
-            writeAsync(async, 202, null);
-            return;
-        }
-        PostResponse sink = new PostResponse(async, session, requests.size(), msgs.size() > 1, null,
+        ResponseSink sink = requests == 0 ? null : new PostResponse(async, session, requests, msgs.size() > 1, null,
                 gateway.config().server().sseQueueFrames());
-        for (Message r : requests) {
-            if (!session.request(r, sink)) {
-                sink.response(Errors.response(r.idJson(), ErrorCodes.INVALID_REQUEST,
-                        "Invalid Request: a request with id " + r.idJson() + " is already in flight in this session", null));
-            }
+        for (Message m : msgs) {
+            session.dispatch(m, sink); // only requests use the sink
+        }
+        if (sink == null) {
+            writeAsync(async, 202, null);
         }
     }
 
