@@ -63,14 +63,7 @@ public final class ConfigLoader {
     }
 
     public GatewayConfig parse(String json, String origin) {
-        JsonObject root;
-        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
-            root = reader.readObject();
-        } catch (JsonParsingException e) {
-            throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);
-        } catch (JsonException | IOException e) {
-            throw new ConfigException(origin + ": the top level must be a JSON object", e);
-        }
+        JsonObject root = readObject(json, origin);
         try {
             only(root, "", Set.of("server", "upstreams", "aggregates", "pipeline", "$comment"));
             ServerSettings server = server(obj(root, "server", ""));
@@ -136,14 +129,7 @@ public final class ConfigLoader {
      * audit details may name only {@code endpoints}.
      */
     public PipelineConfig parsePipeline(String json, String origin, Set<String> endpoints) {
-        JsonObject root;
-        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
-            root = reader.readObject();
-        } catch (JsonParsingException e) {
-            throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);
-        } catch (JsonException | IOException e) {
-            throw new ConfigException(origin + ": the top level must be a JSON object", e);
-        }
+        JsonObject root = readObject(json, origin);
         try {
             return pipeline(root, endpoints);
         } catch (ConfigException e) {
@@ -216,6 +202,16 @@ public final class ConfigLoader {
             }
         }
         return new PipelineConfig(metrics, audit, java.util.Collections.unmodifiableMap(filters));
+    }
+
+    private static JsonObject readObject(String json, String origin) {
+        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
+            return reader.readObject();
+        } catch (JsonParsingException e) {
+            throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);
+        } catch (JsonException | IOException e) {
+            throw new ConfigException(origin + ": the top level must be a JSON object", e);
+        }
     }
 
     private static void known(Set<String> endpoints, String name, String key) {

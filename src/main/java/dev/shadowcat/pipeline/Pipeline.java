@@ -153,19 +153,7 @@ public final class Pipeline {
                 destination.answer(answer);
                 return;
             }
-            Destination toOrigin = new Destination() {
-                @Override
-                public void deliver(Frame f) {
-                    destination.answer(f);
-                }
-            };
-            Step s = new Step(from, answer, toOrigin);
-            try {
-                stages[from].interceptor().intercept(answer, s);
-            } catch (RuntimeException | LinkageError e) {
-                LOG.log(Level.WARNING, "pipeline stage '" + stages[from].name() + "' failed on " + answer, e);
-                s.recover(e);
-            }
+            run(from, answer, destination::answer); // after the outermost stage, the answer ends the request
         }
 
         /** A stage threw before passing the frame on: requests get an error, everything else goes on unchanged. */

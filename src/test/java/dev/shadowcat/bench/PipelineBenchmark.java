@@ -8,13 +8,13 @@ import dev.shadowcat.metrics.MetricsStage;
 import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.pipeline.Stage;
 import dev.shadowcat.policy.FilterStage;
+import dev.shadowcat.testing.fakes.FakeClient;
 import dev.shadowcat.testing.fakes.ScriptedUpstream;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.upstream.ClientSession;
 import dev.shadowcat.upstream.Exchange;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
-import dev.shadowcat.upstream.UpstreamPeer;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -87,33 +87,7 @@ public class PipelineBenchmark {
                     new PipelineConfig.Filter(deny, PipelineConfig.Names.ALL, PipelineConfig.Names.ALL)))));
         }
         Upstream u = Pipeline.assemble(built, List.of()).wrap(ScriptedUpstream.answering("echo", "{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hello\"}]}"), null);
-        session = new ClientSession() {
-            @Override
-            public String handle() {
-                return "s1";
-            }
-
-            @Override
-            public String protocolVersion() {
-                return "2025-11-25";
-            }
-
-            @Override
-            public void onUpstreamNotification(byte[] message, Exchange related) {
-            }
-
-            @Override
-            public void onUpstreamEvent(byte[] message) {
-            }
-
-            @Override
-            public void onUpstreamRequest(Message r, UpstreamPeer from, Exchange related) {
-            }
-
-            @Override
-            public void onUpstreamLost(String reason) {
-            }
-        };
+        session = new FakeClient();
         binding = u.open(session, Message.trusted("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{}}"
                 .getBytes(StandardCharsets.UTF_8)), exchange());
         request = Message.parse(ProtocolBenchmark.REQUEST.getBytes(StandardCharsets.UTF_8));

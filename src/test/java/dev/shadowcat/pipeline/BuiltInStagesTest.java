@@ -7,6 +7,7 @@ import dev.shadowcat.metrics.GatewayMetrics;
 import dev.shadowcat.metrics.MetricsStage;
 import dev.shadowcat.policy.FilterStage;
 import dev.shadowcat.protocol.Message;
+import dev.shadowcat.testing.fakes.FakeClient;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;
 

@@ -2,6 +2,7 @@ package dev.shadowcat.pipeline;
 
 import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.Message;
+import dev.shadowcat.testing.fakes.FakeClient;
 import dev.shadowcat.upstream.Exchange;
 import dev.shadowcat.upstream.Upstream;
 import dev.shadowcat.upstream.UpstreamBinding;

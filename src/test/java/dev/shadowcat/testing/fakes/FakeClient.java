@@ -1,4 +1,4 @@
-package dev.shadowcat.pipeline;
+package dev.shadowcat.testing.fakes;
 
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.upstream.ClientSession;
@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A client session that records what reaches it and answers server→client requests with an empty roots list. */
-final class FakeClient implements ClientSession {
-    final List<String> got = new CopyOnWriteArrayList<>();
+public final class FakeClient implements ClientSession {
+    public final List<String> got = new CopyOnWriteArrayList<>();
 
     @Override
     public String handle() {
@@ -47,13 +47,13 @@ final class FakeClient implements ClientSession {
     }
 
     /** One request's exchange: its messages and its end. */
-    final class Call implements Exchange {
+    public final class Call implements Exchange {
         final String id;
-        final List<String> messages = new CopyOnWriteArrayList<>();
-        final CompletableFuture<String> end = new CompletableFuture<>();
-        volatile Outcome outcome;
+        public final List<String> messages = new CopyOnWriteArrayList<>();
+        public final CompletableFuture<String> end = new CompletableFuture<>();
+        public volatile Outcome outcome;
 
-        Call(String id) {
+        public Call(String id) {
             this.id = id;
         }
 
