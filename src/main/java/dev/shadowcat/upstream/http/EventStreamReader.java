@@ -50,9 +50,28 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     private long drainedBytes; // confined to onNext
 
     EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis) {
+        this(listener, scheduler, idleMillis, null);
+    }
+
+    /** @param open the owner's set of readers whose body has not ended: this reader is in it until its body ends */
+    EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis, java.util.Set<EventStreamReader> open) {
         this.listener = listener;
         this.scheduler = scheduler;
         this.idleMillis = idleMillis;
+        this.open = open;
+        if (open != null) {
+            open.add(this);
+        }
+    }
+
+    private final java.util.Set<EventStreamReader> open;
+
+    /** The body ended (completed, broke or was cancelled): the JDK client may count the request as done. */
+    private void bodyEnded() {
+        body.complete(null);
+        if (open != null) {
+            open.remove(this);
+        }
     }
 
     /** The body of the response this reader consumes: complete once the stream ended, broke or was cancelled. */
@@ -87,13 +106,13 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
             @Override
             public void onError(Throwable t) {
                 self.onError(t);
-                over.complete(null);
+                self.bodyEnded();
             }
 
             @Override
             public void onComplete() {
                 self.onComplete();
-                over.complete(null);
+                self.bodyEnded();
             }
         };
     }
@@ -223,7 +242,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
             if (s != null) {
                 s.cancel();
             }
-            body.complete(null); // see cancel()
+            bodyEnded(); // see cancel()
             if (draining) {
                 cancelDrainLimit();
             } else {
@@ -246,7 +265,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
                 s.cancel();
             }
         }
-        body.complete(null);
+        bodyEnded();
     }
 
     private void stopIdle() {

@@ -52,6 +52,8 @@ public final class HttpUpstream implements Upstream {
     private final Set<CompletableFuture<?>> farewells = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     private volatile boolean standaloneAtOnce = true;
+    /** Readers whose response body has not ended; cancelled at stop, so that no request stays pending in the client. */
+    private final java.util.Set<EventStreamReader> openReaders = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicInteger lateStandalone = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
@@ -216,6 +218,11 @@ public final class HttpUpstream implements Upstream {
         lateStandalone.set(0);
     }
 
+    /** An event-stream reader for one of this upstream's responses, tracked until its body ends. */
+    EventStreamReader newReader(EventStreamReader.Listener listener) {
+        return new EventStreamReader(listener, scheduler, config.sseIdleTimeout().toMillis(), openReaders);
+    }
+
     /** Remembers what worked, so later sessions skip the probe. */
     void detectedStreamable() {
         if (detected == null) {
@@ -302,6 +309,9 @@ public final class HttpUpstream implements Upstream {
             LOG.fine(() -> config.name() + ": " + farewells.size() + " session DELETEs unanswered at stop; the upstream will expire them");
         }
         stopped.set(true);
+        for (EventStreamReader r : java.util.List.copyOf(openReaders)) {
+            r.cancel(); // a stream whose binding forgot it (or whose drain timer was dropped at stop) ends here
+        }
         executor.shutdown();
         try {
             long left = Math.max(0, deadline - System.nanoTime());

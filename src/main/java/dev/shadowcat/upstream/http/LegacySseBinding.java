@@ -58,7 +58,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (status == 200 && type.startsWith("text/event-stream")) {
                 up.breaker().onSuccess();
-                EventStreamReader r = new EventStreamReader(this, up.scheduler(), up.config().sseIdleTimeout().toMillis());
+                EventStreamReader r = up.newReader(this);
                 reader = r;
                 return r.bodySubscriber();
             }

@@ -324,7 +324,7 @@ final class ModernBinding implements UpstreamBinding {
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (status == 200 && type.startsWith("text/event-stream")) {
                 up.breaker().onSuccess();
-                EventStreamReader r = new EventStreamReader(new EventStreamReader.Listener() {
+                EventStreamReader r = up.newReader(new EventStreamReader.Listener() {
                     @Override
                     public void onEvent(SseParser.Event e) {
                         if (e.data() != null && !e.data().isEmpty()) {
@@ -341,7 +341,7 @@ final class ModernBinding implements UpstreamBinding {
                     public void onBroken(EventStreamReader reader, String why) {
                         lostStream(minted, why);
                     }
-                }, up.scheduler(), up.config().sseIdleTimeout().toMillis());
+                });
                 reader = r;
                 return r.bodySubscriber();
             }
@@ -586,7 +586,7 @@ final class ModernBinding implements UpstreamBinding {
                     return HttpResponse.BodySubscribers.replacing(null); // stopped while connecting: drop the stream
                 }
                 if (info.statusCode() == 200 && info.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
-                    EventStreamReader r = new EventStreamReader(this, up.scheduler(), up.config().sseIdleTimeout().toMillis());
+                    EventStreamReader r = up.newReader(this);
                     reader = r;
                     return r.bodySubscriber();
                 }

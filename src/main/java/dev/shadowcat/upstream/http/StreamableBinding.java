@@ -147,8 +147,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         }
         if (status == 200 && type.startsWith("text/event-stream")) {
             up.breaker().onSuccess();
-            EventStreamReader r = new EventStreamReader(new CallStream(call), up.scheduler(),
-                    up.config().sseIdleTimeout().toMillis());
+            EventStreamReader r = up.newReader(new CallStream(call));
             call.reader = r;
             return r.bodySubscriber();
         }
@@ -403,8 +402,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
             int status = info.statusCode();
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (status == 200 && type.startsWith("text/event-stream")) {
-                EventStreamReader r = new EventStreamReader(new CallStream(call), up.scheduler(),
-                        up.config().sseIdleTimeout().toMillis());
+                EventStreamReader r = up.newReader(new CallStream(call));
                 call.reader = r;
                 return r.bodySubscriber();
             }
@@ -564,7 +562,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 listening(); // the server has registered the stream (or said it has none) before answering
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
                 if (status == 200 && type.startsWith("text/event-stream")) {
-                    EventStreamReader r = new EventStreamReader(this, up.scheduler(), up.config().sseIdleTimeout().toMillis());
+                    EventStreamReader r = up.newReader(this);
                     reader = r;
                     return r.bodySubscriber();
                 }
