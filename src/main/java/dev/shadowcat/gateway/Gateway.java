@@ -1,39 +1,30 @@
 package dev.shadowcat.gateway;
 
+import dev.shadowcat.audit.AuditLog;
 import dev.shadowcat.config.ConfigLoader;
 import dev.shadowcat.config.GatewayConfig;
-import dev.shadowcat.config.AggregateConfig;
 import dev.shadowcat.config.HttpUpstreamConfig;
-import dev.shadowcat.route.AggregateUpstream;
-import dev.shadowcat.config.UpstreamConfig;
-import dev.shadowcat.config.UpstreamSpec;
-import dev.shadowcat.upstream.http.HttpUpstream;
-import dev.shadowcat.session.SessionRegistry;
-import dev.shadowcat.session.SessionStore;
-import dev.shadowcat.upstream.Upstream;
-import dev.shadowcat.upstream.stdio.StdioUpstream;
-
-import dev.shadowcat.audit.AuditLog;
 import dev.shadowcat.config.PipelineConfig;
 import dev.shadowcat.metrics.GatewayMetrics;
 import dev.shadowcat.pipeline.Interceptor;
 import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.pipeline.Stage;
+import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.session.SessionStore;
+import dev.shadowcat.upstream.Upstream;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
-import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -41,13 +32,13 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The one owner of everything long-lived: configuration, the session registry, the upstreams and their
- * process pools, the housekeeper thread (periodic upkeep) and the timers thread (deadlines and other one-shot timers).
+ * Runs the gateway: loads the configuration, assembles the pipeline, owns the session store, the meters and the
+ * audit log, and starts and stops, in order, the beans that own the rest: {@link Schedulers} (threads, the
+ * housekeeper and the timers) and {@link Upstreams} (the pools and HTTP clients).
  *
- * <p>Thread-safe. Started once by {@link GatewayLifecycle} when the web application starts; stopped by it
- * ({@link #stop()}, also this bean's idempotent {@code @PreDestroy}) in order: refuse new sessions, let in-flight requests finish up to
- * the shutdown timeout, close sessions and their streams, terminate every child process tree, stop the
- * housekeeper. Each wait is bounded.
+ * <p>Thread-safe. Started once by {@link GatewayLifecycle} when the web application starts and stopped by it
+ * ({@link #stop()}) while every bean is still alive; each bean's own {@code @PreDestroy} is an idempotent backstop.
+ * Each wait is bounded.
  */
 @ApplicationScoped
 public class Gateway {
@@ -55,35 +46,36 @@ public class Gateway {
     public static final String CONFIG_PROPERTY = "shadowcat.config";
     public static final String CONFIG_ENV = "SHADOWCAT_CONFIG";
 
-    private final GatewayThreads threads = new GatewayThreads();
     private final LongSupplier clock = System::nanoTime;
     private volatile GatewayConfig config;
     private volatile SessionStore sessions;
-    private volatile Map<String, Upstream> upstreams = Map.of();
-    /** The same upstreams unwrapped, in start order: what {@link #stop()} shuts down. */
-    private volatile List<Upstream> owned = List.of();
     private volatile Pipeline pipeline = Pipeline.empty();
     private volatile GatewayMetrics metrics;
     private volatile AuditLog audit;
+    private volatile boolean stopped;
 
-    /** Stages a deployment adds as CDI beans ({@code @Priority} orders them); unset outside CDI. */
+    /** The threads and schedulers (a bean of its own, with its own {@code @PreDestroy}). */
+    @Inject
+    Schedulers schedulers;
+
+    /** The upstreams and their pools (a bean of its own, with its own {@code @PreDestroy}). */
+    @Inject
+    Upstreams upstreams;
+
+    /** Stages a deployment adds as CDI beans ({@code @Priority} orders them). */
     @Inject
     @Any
     Instance<Interceptor> deployedStages;
-    private volatile ScheduledThreadPoolExecutor housekeeper;
-    /**
-     * One-shot timers of requests and streams (deadlines, acquire timeouts, readiness, termination steps, backoff):
-     * a thread of their own, so that upkeep on the housekeeper (reaping many sessions, pool maintenance) cannot
-     * delay a deadline.
-     */
-    private volatile ScheduledThreadPoolExecutor timers;
-    private volatile boolean stopped;
     /** Signs the requestState of 2026-07-28 input-required results; one key per gateway start. */
     private final dev.shadowcat.session.RequestStateSigner stateSigner = new dev.shadowcat.session.RequestStateSigner();
     private final java.util.concurrent.ConcurrentHashMap<String, dev.shadowcat.session.StatelessBridge> bridges =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** Loads the configuration and starts the upstream pools. Called once. */
+    /**
+     * Loads the configuration and starts, in order: metrics and the audit log, the schedulers, the chain, the session
+     * store, the upstreams, the periodic upkeep. Called once. If a part fails, what had started is stopped in reverse
+     * before the exception goes on: a failed start leaves no thread and no child.
+     */
     public synchronized void start(String contextConfigPath, Map<String, String> vars) {
         if (config != null) {
             return;
@@ -91,27 +83,26 @@ public class Gateway {
         GatewayConfig cfg = loadConfig(contextConfigPath, vars);
         GatewayMetrics m = null;
         AuditLog a = null;
-        ScheduledThreadPoolExecutor hk = null;
-        ScheduledThreadPoolExecutor tm = null;
-        Map<String, Upstream> raw = new LinkedHashMap<>();
         try {
             m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
-            a = BuiltInStages.openAudit(cfg.pipeline(), threads);
-            hk = threads.newHousekeeper();
-            tm = threads.newScheduler("timers");
-            startParts(cfg, m, a, hk, tm, raw);
+            schedulers.start();
+            a = BuiltInStages.openAudit(cfg.pipeline(), schedulers.threads());
+            Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
+            SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
+            upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock);
+            if (m != null) {
+                m.bind(reg, upstreams.unwrapped());
+            }
+            this.config = cfg;
+            this.pipeline = chain;
+            this.metrics = m;
+            this.audit = a;
+            this.sessions = reg;
+            scheduleUpkeep(cfg, reg);
         } catch (RuntimeException | Error e) {
-            // a failed start leaves nothing behind: undo in reverse what was started
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
-            for (Upstream u : raw.values()) {
-                u.shutdown();
-            }
-            if (tm != null) {
-                tm.shutdownNow();
-            }
-            if (hk != null) {
-                hk.shutdownNow();
-            }
+            upstreams.stop();
+            schedulers.stop();
             if (a != null) {
                 a.close();
             }
@@ -120,54 +111,24 @@ public class Gateway {
             }
             throw e;
         }
-    }
-
-    private void startParts(GatewayConfig cfg, GatewayMetrics m, AuditLog a, ScheduledThreadPoolExecutor hk,
-                            ScheduledThreadPoolExecutor tm, Map<String, Upstream> raw) {
-        Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
-        SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
-        for (UpstreamSpec spec : cfg.upstreams().values()) {
-            Upstream u = spec instanceof UpstreamConfig stdio
-                    ? new StdioUpstream(stdio, threads, tm, clock, reg::reclaimIdle)
-                    : new HttpUpstream((HttpUpstreamConfig) spec, threads.named("http-" + spec.name()), tm, clock);
-            raw.put(spec.name(), u);
-        }
-        // Every upstream is reached through the chain: directly, and as a member of each aggregate (a leg of its own).
-        Map<String, Upstream> ups = new LinkedHashMap<>();
-        raw.forEach((name, u) -> ups.put(name, chain.wrap(u, null)));
-        for (AggregateConfig ag : cfg.aggregates().values()) {
-            Upstream agg = new AggregateUpstream(ag.name(), ag.members().stream().map(n -> chain.wrap(raw.get(n), ag.name())).toList(),
-                    AggregateUpstream.PrefixMode.valueOf(ag.prefix().toUpperCase(java.util.Locale.ROOT)));
-            raw.put(ag.name(), agg);
-            ups.put(ag.name(), chain.wrap(agg, null));
-        }
-        if (m != null) {
-            m.bind(reg, raw);
-        }
-        this.config = cfg;
-        this.pipeline = chain;
-        this.metrics = m;
-        this.audit = a;
-        this.owned = List.copyOf(raw.values());
-        this.upstreams = java.util.Collections.unmodifiableMap(ups);
-        this.sessions = reg;
-        this.housekeeper = hk;
-        this.timers = tm;
-        long keepAlive = cfg.server().keepAlive().toMillis();
-        hk.scheduleWithFixedDelay(guard("keep-alive", () -> {
-            reg.keepAlive();
-            bridges.values().forEach(dev.shadowcat.session.StatelessBridge::keepAlive);
-        }), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
-        hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
-        hk.scheduleWithFixedDelay(guard("pool maintenance", () -> ups.values().forEach(Upstream::maintain)),
-                0, 1, TimeUnit.SECONDS);
-        LOG.info(() -> "Shadowcat started with upstreams " + ups.keySet());
+        LOG.info(() -> "Shadowcat started with upstreams " + upstreams.all().keySet());
         if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2
                 && cfg.upstreams().values().stream().anyMatch(u -> u instanceof HttpUpstreamConfig)) {
             LOG.warning("the common ForkJoinPool has parallelism " + java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()
                     + ": the JDK HttpClient will start a thread per HTTP upstream response. Start the JVM with -D"
                     + dev.shadowcat.boot.JvmDefaults.COMMON_POOL_PARALLELISM + "=2 (jetty-config/run.sh does)");
         }
+    }
+
+    private void scheduleUpkeep(GatewayConfig cfg, SessionStore reg) {
+        ScheduledThreadPoolExecutor hk = schedulers.housekeeper();
+        long keepAlive = cfg.server().keepAlive().toMillis();
+        hk.scheduleWithFixedDelay(guard("keep-alive", () -> {
+            reg.keepAlive();
+            bridges.values().forEach(dev.shadowcat.session.StatelessBridge::keepAlive);
+        }), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
+        hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
+        hk.scheduleWithFixedDelay(guard("pool maintenance", upstreams::maintain), 0, 1, TimeUnit.SECONDS);
     }
 
     /**
@@ -239,25 +200,26 @@ public class Gateway {
     }
 
     public Map<String, Upstream> upstreams() {
-        return upstreams;
+        return upstreams.all();
     }
 
     /** The upstream served at {@code /mcp} (the first configured) or at {@code /mcp/{name}}. */
     public Upstream upstream(String name) {
+        Map<String, Upstream> all = upstreams.all();
         if (name == null) {
-            return upstreams.isEmpty() ? null : upstreams.values().iterator().next();
+            return all.isEmpty() ? null : all.values().iterator().next();
         }
-        return upstreams.get(name);
+        return all.get(name);
     }
 
     /** The timers' scheduler, for components that need a one-shot timer. */
     public java.util.concurrent.ScheduledExecutorService scheduler() {
-        return timers;
+        return schedulers.timers();
     }
 
     /** The bridge that serves 2026-07-28 (stateless) clients from this upstream. */
     public dev.shadowcat.session.StatelessBridge bridge(Upstream u) {
-        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, timers, stateSigner,
+        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, schedulers.timers(), stateSigner,
                 config.server().inputWait().toMillis()));
     }
 
@@ -271,17 +233,22 @@ public class Gateway {
     }
 
     public GatewayThreads threads() {
-        return threads;
+        return schedulers.threads();
     }
 
     public boolean isStopping() {
         return stopped || (sessions != null && sessions.isShuttingDown());
     }
 
+    /**
+     * Drains and stops everything, in order, while every bean is still alive (called by {@link GatewayLifecycle} on
+     * {@code @BeforeDestroyed}; also the idempotent {@code @PreDestroy}): refuse new sessions and 2026-07-28
+     * requests, wait for in-flight requests up to the shutdown timeout, close every session, stop the upstreams
+     * (every child process tree, the HTTP clients), the schedulers, the audit log, the meters; join the pipe threads.
+     */
     @PreDestroy
     public synchronized void stop() {
         SessionStore reg = sessions;
-        ScheduledThreadPoolExecutor hk = housekeeper;
         if (reg == null || stopped) {
             return;
         }
@@ -302,65 +269,17 @@ public class Gateway {
         }
         reg.closeAll("the gateway is shutting down");
         bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
-        List<CompletableFuture<Void>> exits = new ArrayList<>();
-        for (Upstream u : owned) {
-            exits.add(u.shutdown());
-        }
-        long grace = 0;
-        for (UpstreamSpec u : config.upstreams().values()) {
-            if (u instanceof UpstreamConfig stdio) {
-                grace = Math.max(grace, stdio.terminationGrace().toMillis());
-            }
-        }
-        try {
-            // close stdin, SIGTERM, SIGKILL: three graces at most, plus slack
-            CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).get(3 * grace + 2000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "shutdown: some upstream processes did not exit in time", e);
-        }
-        for (Upstream u : owned) {
-            if (u instanceof HttpUpstream http) {
-                http.awaitStopped(1000);
-            }
-        }
-        for (ScheduledThreadPoolExecutor s : List.of(hk, timers)) {
-            s.shutdownNow();
-            try {
-                if (!s.awaitTermination(2, TimeUnit.SECONDS)) {
-                    LOG.warning("shutdown: a scheduler did not stop within 2 s");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        upstreams.stop();
+        schedulers.stop();
         if (audit != null) {
             audit.close(); // after the sessions: their last calls' lines are written
         }
         if (metrics != null) {
             metrics.close();
         }
-        awaitThreads(2000);
+        schedulers.awaitThreads(2000);
         stopped = true;
         LOG.info(() -> "Shadowcat stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }
 
-    /** The pipe threads end when their process's pipes close; wait for them, bounded. */
-    private void awaitThreads(long ms) {
-        long end = System.currentTimeMillis() + ms;
-        for (Thread t : threads.live()) {
-            long left = end - System.currentTimeMillis();
-            if (left <= 0) {
-                break;
-            }
-            try {
-                t.join(left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        if (threads.liveCount() > 0) {
-            LOG.warning("shutdown: threads still alive: " + threads.live());
-        }
-    }
 }

@@ -88,10 +88,13 @@ class ForwardIT {
             try {
                 OutputStream in = p.getOutputStream();
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                in.write((RawMcp.initializeBody("2025-11-25") + "\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+                in.write((RawMcp.initializeBody("2025-11-25") + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                String init = out.readLine(); // a client waits for the result before it sends anything else
+                assertTrue(init != null && init.contains("\"result\"") && init.contains("\"id\":1"), init);
+                in.write(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
                         + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}\n").getBytes(StandardCharsets.UTF_8));
                 in.flush();
-                assertTrue(out.readLine().contains("\"result\""));
                 String list = out.readLine();
                 assertTrue(list.contains("\"echo\"") && !list.contains("get-sum"), list);
                 in.write((RawMcp.call(3, "get-sum", "{\"a\":1,\"b\":2}") + "\n").getBytes(StandardCharsets.UTF_8));
