@@ -59,6 +59,7 @@ class HttpUpstreamIT {
     private static HeaderEchoMcpServer echo;
     private static dev.shadowcat.testing.fixtures.ModernMcpServer modern;
     private static EverythingServer asker;
+    private static Leaks.Snapshot beforeDeploy;
 
     @ArquillianResource
     private Deployer deployer;
@@ -102,6 +103,7 @@ class HttpUpstreamIT {
         echo = HeaderEchoMcpServer.start();
         modern = dev.shadowcat.testing.fixtures.ModernMcpServer.start();
         asker = EverythingServer.start(EverythingServer.STANDALONE_ASKER);
+        beforeDeploy = Leaks.take();
         Path secret = Files.createTempFile("upstream-token", ".txt");
         Files.writeString(secret, "Bearer upstream-secret-42\n");
         secret.toFile().deleteOnExit();
@@ -442,10 +444,10 @@ class HttpUpstreamIT {
 
     @Test
     @Order(90)
-    void undeploy_leavesNoGatewayThread() {
+    void undeploy_leavesNoThreadProcessOrDescriptor() throws Exception {
         deployer.undeploy(DEPLOYMENT);
-        List<String> threads = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("shadowcat-")).map(Thread::getName).toList();
-        assertEquals(List.of(), threads);
+        // every HTTP upstream kind (Streamable HTTP, legacy SSE, detected, 2026-07-28): no JDK HttpClient selector
+        // thread, no callback thread, nothing else of the deployment's
+        assertEquals(List.of(), Leaks.since(beforeDeploy, java.time.Duration.ofSeconds(15)));
     }
 }

@@ -455,16 +455,6 @@ class PipelineIT {
         deployer.undeploy(DEPLOYMENT);
         // every JVM thread the deployment started (the audit writer, the HTTP upstreams' client threads and the JDK
         // HttpClient selector among them), every child process, every pipe and file descriptor
-        List<String> left = Leaks.since(beforeDeploy, Duration.ofSeconds(15));
-        System.out.println("left after undeploy: " + left);
-        // Known and open: on Java 17 the 2026-07-28 upstream's JDK HttpClient keeps its selector thread after the
-        // undeploy (an exchange of ModernBinding stays pending; Java 21+ stops it with shutdownNow()). Pinned here
-        // exactly, so that any other leak fails and a fix shows up as this list changing.
-        boolean java17 = Runtime.version().feature() < 21;
-        List<String> known = java17 ? left.stream().filter(l -> l.matches("thread HttpClient-\\d+-SelectorManager \\(RUNNABLE\\)")).toList() : List.of();
-        assertTrue(known.size() <= 1, "at most the one known selector thread: " + left);
-        List<String> others = new ArrayList<>(left);
-        others.removeAll(known);
-        assertEquals(List.of(), others);
+        assertEquals(List.of(), Leaks.since(beforeDeploy, Duration.ofSeconds(15)));
     }
 }

@@ -44,7 +44,12 @@ public final class HttpUpstream implements Upstream {
     private final HttpUpstreamConfig config;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService executor;
-    private final HttpClient client;
+    /**
+     * Null once stopped: the client's own threads reach this upstream through the subscribers of finished exchanges
+     * they still hold, so an upstream that kept its client would keep the client referenced, and its selector thread
+     * running, for good.
+     */
+    private volatile HttpClient client;
     private final CircuitBreaker breaker;
     private final LongSupplier clock;
     private final Set<UpstreamBinding> bindings = ConcurrentHashMap.newKeySet();
@@ -54,6 +59,8 @@ public final class HttpUpstream implements Upstream {
     private volatile boolean standaloneAtOnce = true;
     /** Readers whose response body has not ended; cancelled at stop, so that no request stays pending in the client. */
     private final java.util.Set<EventStreamReader> openReaders = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<java.util.concurrent.CompletableFuture<?>> pendingExchanges =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicInteger lateStandalone = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong sessionsOpened = new AtomicLong();
@@ -90,7 +97,11 @@ public final class HttpUpstream implements Upstream {
     }
 
     HttpClient client() {
-        return client;
+        HttpClient c = client;
+        if (c == null) {
+            throw new IllegalStateException("upstream '" + config.name() + "' is stopped");
+        }
+        return c;
     }
 
     ScheduledExecutorService scheduler() {
@@ -218,6 +229,24 @@ public final class HttpUpstream implements Upstream {
         lateStandalone.set(0);
     }
 
+    /**
+     * Sends through this upstream's client and tracks the exchange until it completes, so that {@link #awaitStopped}
+     * can abort whatever is still pending: a pending exchange keeps the JDK client's selector thread, and all the
+     * exchange reaches, alive.
+     */
+    <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> send(java.net.http.HttpRequest request,
+                                                                   java.net.http.HttpResponse.BodyHandler<T> handler) {
+        HttpClient c = client;
+        if (c == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(
+                    new java.io.IOException("upstream '" + config.name() + "' is stopped"));
+        }
+        java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> f = c.sendAsync(request, handler);
+        pendingExchanges.add(f);
+        f.whenComplete((r, e) -> pendingExchanges.remove(f));
+        return f;
+    }
+
     /** An event-stream reader for one of this upstream's responses, tracked until its body ends. */
     EventStreamReader newReader(EventStreamReader.Listener listener) {
         return new EventStreamReader(listener, scheduler, config.sseIdleTimeout().toMillis(), openReaders);
@@ -312,6 +341,9 @@ public final class HttpUpstream implements Upstream {
         for (EventStreamReader r : java.util.List.copyOf(openReaders)) {
             r.cancel(); // a stream whose binding forgot it (or whose drain timer was dropped at stop) ends here
         }
+        for (java.util.concurrent.CompletableFuture<?> f : java.util.List.copyOf(pendingExchanges)) {
+            f.cancel(true); // aborts the exchange (Java 16+): nothing stays pending in the client
+        }
         executor.shutdown();
         try {
             long left = Math.max(0, deadline - System.nanoTime());
@@ -331,7 +363,11 @@ public final class HttpUpstream implements Upstream {
      */
     private void closeClient() {
         try {
-            HttpClient.class.getMethod("shutdownNow").invoke(client);
+            HttpClient c = client;
+            client = null;
+            if (c != null) {
+                HttpClient.class.getMethod("shutdownNow").invoke(c);
+            }
         } catch (NoSuchMethodException e) {
             // Java 17: nothing to call
         } catch (ReflectiveOperationException | RuntimeException e) {
