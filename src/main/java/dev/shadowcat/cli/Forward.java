@@ -5,16 +5,17 @@ import dev.shadowcat.config.HttpUpstreamConfig;
 import dev.shadowcat.config.PipelineConfig;
 import dev.shadowcat.gateway.BuiltInStages;
 import dev.shadowcat.gateway.GatewayThreads;
+import dev.shadowcat.pipeline.FrontDoor;
 import dev.shadowcat.pipeline.Pipeline;
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolException;
-import dev.shadowcat.upstream.ClientSession;
-import dev.shadowcat.upstream.Exchange;
+import dev.shadowcat.session.ResponseSink;
+import dev.shadowcat.session.Session;
+import dev.shadowcat.session.SessionRegistry;
+import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.upstream.Upstream;
-import dev.shadowcat.upstream.UpstreamBinding;
-import dev.shadowcat.upstream.UpstreamPeer;
 import dev.shadowcat.upstream.http.HttpUpstream;
 
 import java.io.BufferedReader;
@@ -30,9 +31,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Forward mode: speaks MCP over stdio to a local client (a desktop app that only launches stdio servers) and
@@ -42,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * machine can read). stdout carries only MCP messages; diagnostics go to stderr. The process exits when stdin
  * closes, after ending the remote session.
  */
-public final class Forward implements ClientSession {
+public final class Forward {
     private static final String USAGE = """
             usage: shadowcat forward --url URL [--transport auto|streamable-http|sse]
                                      [--bearer-env VAR | --bearer-file PATH]
@@ -54,10 +53,6 @@ public final class Forward implements ClientSession {
     private final PrintStream log = System.err;
     private final OutputStream out;
     private final Object writeLock = new Object();
-    private final Map<String, UpstreamPeer> serverRequests = new ConcurrentHashMap<>();
-    private final Map<String, Exchange> inFlight = new ConcurrentHashMap<>();
-    private final AtomicBoolean lost = new AtomicBoolean();
-    private volatile String version = "2025-11-25";
 
     private Forward(OutputStream out) {
         this.out = out;
@@ -181,11 +176,38 @@ public final class Forward implements ClientSession {
         }
     }
 
+    /**
+     * The stdio transport adapter: one line, one message. The client's session is a {@link Session} like any HTTP
+     * client's, so its messages take the gateway's one dispatch ({@link Session#dispatch}); what the session sends
+     * back (responses, notifications, server→client requests) is written to stdout.
+     */
     private int pump(Upstream up, java.io.InputStream stdin) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
-        UpstreamBinding binding = null;
+        SessionRegistry sessions = new SessionRegistry(
+                new dev.shadowcat.config.ConfigLoader(Map.of(), System::getenv).defaultServerSettings(), System::nanoTime);
+        ResponseSink sink = new ResponseSink() {
+            @Override
+            public void message(byte[] json) {
+                write(json);
+            }
+
+            @Override
+            public void response(byte[] json) {
+                write(json);
+            }
+
+            @Override
+            public void cancelled() {
+            }
+
+            @Override
+            public void sessionLost(byte[] json) {
+                write(json);
+            }
+        };
+        Session session = null;
         String line;
-        while ((line = in.readLine()) != null && !lost.get()) {
+        while ((line = in.readLine()) != null && (session == null || session.isOpen())) {
             if (line.isBlank()) {
                 continue;
             }
@@ -197,81 +219,33 @@ public final class Forward implements ClientSession {
                 continue;
             }
             if (m.isRequest() && "initialize".equals(m.method())) {
-                if (binding != null) {
+                if (session != null) {
                     write(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST, "already initialized", null));
                     continue;
                 }
-                binding = up.open(this, m, exchange(m));
-                continue;
-            }
-            if (binding == null) {
+                try {
+                    session = sessions.create(up, m, FrontDoor.FORWARD, "stdio");
+                } catch (SessionStore.RefusedException e) {
+                    write(Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
+                    continue;
+                }
+                session.sendStandaloneTo(this::write);
+                session.open(m, sink);
+            } else if (session == null) {
                 if (m.isRequest()) {
                     write(Errors.response(m.idJson(), ErrorCodes.INVALID_REQUEST, "send initialize first", null));
                 }
-                continue;
-            }
-            switch (m.kind()) {
-                case REQUEST -> binding.request(m, exchange(m));
-                case NOTIFICATION -> {
-                    if ("notifications/cancelled".equals(m.method())) {
-                        long span = m.paramsPath("requestId");
-                        Exchange ex = span < 0 ? null : inFlight.get(m.textAt(span));
-                        if (ex != null) {
-                            binding.cancel(ex, "cancelled by the client");
-                        }
-                    } else {
-                        binding.notify(m);
-                    }
-                }
-                case RESPONSE -> {
-                    UpstreamPeer peer = serverRequests.remove(m.idJson());
-                    if (peer != null) {
-                        peer.answer(m.idJson(), m);
-                    }
-                }
-                default -> throw new IllegalStateException("bad kind " + m.kind());
+            } else {
+                session.dispatch(m, sink);
             }
         }
-        if (binding != null) {
-            binding.close(); // ends the remote session (DELETE); run() waits for it through awaitStopped
+        boolean lost = session != null && !session.isOpen();
+        if (lost) {
+            log.println("shadowcat forward: the remote session ended");
+        } else if (session != null) {
+            sessions.close(session, "stdin closed"); // ends the remote session (DELETE); run() waits for it
         }
-        return lost.get() ? 1 : 0;
-    }
-
-    private Exchange exchange(Message request) {
-        Forward self = this;
-        Exchange ex = new Exchange() {
-            @Override
-            public ClientSession session() {
-                return self;
-            }
-
-            @Override
-            public String requestIdJson() {
-                return request.idJson();
-            }
-
-            @Override
-            public void onMessage(byte[] message) {
-                write(message);
-            }
-
-            @Override
-            public void onEnd(byte[] response, Outcome outcome) {
-                inFlight.remove(request.idJson(), this);
-                if ("initialize".equals(request.method()) && response != null) {
-                    String v = Message.trusted(response).string("result", "protocolVersion");
-                    if (v != null) {
-                        version = v;
-                    }
-                }
-                if (response != null) {
-                    write(response);
-                }
-            }
-        };
-        inFlight.put(request.idJson(), ex);
-        return ex;
+        return lost ? 1 : 0;
     }
 
     private void write(byte[] message) {
@@ -284,42 +258,5 @@ public final class Forward implements ClientSession {
                 log.println("shadowcat forward: stdout closed: " + e.getMessage());
             }
         }
-    }
-
-    @Override
-    public String handle() {
-        return "forward";
-    }
-
-    @Override
-    public String protocolVersion() {
-        return version;
-    }
-
-    @Override
-    public dev.shadowcat.pipeline.FrontDoor frontDoor() {
-        return dev.shadowcat.pipeline.FrontDoor.FORWARD;
-    }
-
-    @Override
-    public void onUpstreamEvent(byte[] message) {
-        write(message);
-    }
-
-    @Override
-    public void onUpstreamNotification(byte[] message, Exchange related) {
-        write(message);
-    }
-
-    @Override
-    public void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related) {
-        serverRequests.put(request.idJson(), from);
-        write(request.bytes());
-    }
-
-    @Override
-    public void onUpstreamLost(String reason) {
-        log.println("shadowcat forward: the remote session ended: " + reason);
-        lost.set(true);
     }
 }

@@ -241,6 +241,11 @@ public final class ConfigLoader {
         return v.getValueType() == JsonValue.ValueType.TRUE;
     }
 
+    /** The {@code server} section's defaults, for a gateway part that has no configuration file (forward mode). */
+    public ServerSettings defaultServerSettings() {
+        return server(null);
+    }
+
     private ServerSettings server(JsonObject o) {
         String p = "server.";
         if (o == null) {

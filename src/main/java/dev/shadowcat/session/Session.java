@@ -59,6 +59,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private volatile String protocolVersion;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
+    private volatile java.util.function.Consumer<byte[]> direct;
 
     Session(String id, String handle, Upstream upstream, String protocolVersion,
             dev.shadowcat.pipeline.FrontDoor frontDoor, String client, SessionRegistry registry) {
@@ -326,9 +327,26 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
 
     // ---- upstream → client ----
 
+    /**
+     * Where what belongs to no request goes instead of the standalone SSE stream: forward mode writes it to stdout.
+     * Set once, before {@link #open}.
+     */
+    public void sendStandaloneTo(java.util.function.Consumer<byte[]> direct) {
+        this.direct = direct;
+    }
+
+    private void toStandalone(byte[] message) {
+        java.util.function.Consumer<byte[]> d = direct;
+        if (d != null) {
+            d.accept(message);
+        } else {
+            standalone.send(message);
+        }
+    }
+
     @Override
     public void onUpstreamEvent(byte[] message) {
-        standalone.send(message);
+        toStandalone(message);
     }
 
     @Override
@@ -337,7 +355,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         if (target != null && target.deliver(message)) {
             return;
         }
-        standalone.send(message);
+        toStandalone(message);
     }
 
     @Override
@@ -357,7 +375,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         if (target != null && target.deliver(rewritten)) {
             return;
         }
-        standalone.send(rewritten);
+        toStandalone(rewritten);
     }
 
     /**

@@ -115,4 +115,51 @@ class ForwardIT {
             assertTrue(lines.contains("\"name\":\"get-sum\",\"outcome\":\"error\",\"code\":-32602"), lines);
         }
     }
+
+    @Test
+    void serverToClientRequests_travelThroughForwardMode_andTheAnswerReachesTheServer() throws Exception {
+        try (EverythingServer http = EverythingServer.start(EverythingServer.STREAMABLE_HTTP)) {
+            Process p = new ProcessBuilder(JAVA, "-jar", WAR, "forward", "--url", http.endpoint().toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                OutputStream in = p.getOutputStream();
+                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                in.write(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
+                        + "\"capabilities\":{\"sampling\":{}},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertTrue(out.readLine().contains("\"result\""));
+                in.write(("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+                        + RawMcp.call(2, "trigger-sampling-request", "{\"prompt\":\"hi\",\"maxTokens\":5}") + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                String ask = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (System.nanoTime() < deadline) { // notifications (logging, list changes) may come first
+                    String l = out.readLine();
+                    if (l == null || l.contains("sampling/createMessage")) {
+                        ask = l;
+                        break;
+                    }
+                }
+                assertTrue(ask != null && ask.contains("\"id\":\"shadowcat-1\""), "the server's question, with the gateway's id: " + ask);
+                in.write(("{\"jsonrpc\":\"2.0\",\"id\":\"shadowcat-1\",\"result\":{\"role\":\"assistant\","
+                        + "\"content\":{\"type\":\"text\",\"text\":\"sampled over stdio\"},\"model\":\"m\",\"stopReason\":\"endTurn\"}}\n")
+                        .getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                String result = null;
+                while (System.nanoTime() < deadline) {
+                    String l = out.readLine();
+                    if (l == null || l.contains("\"id\":2")) {
+                        result = l;
+                        break;
+                    }
+                }
+                assertTrue(result != null && result.contains("sampled over stdio"), String.valueOf(result));
+                in.close();
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue());
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
 }
