@@ -2,7 +2,7 @@ package dev.shadowcat.web;
 
 import java.util.Locale;
 
-/** Reads an HTTP Accept header. Stateless. */
+/** Reads the media-type headers a request carries (Accept, Content-Type). Stateless; never throws on odd input. */
 final class Accept {
     private Accept() {
     }
@@ -14,7 +14,7 @@ final class Accept {
         }
         String major = type.substring(0, type.indexOf('/'));
         for (String part : header.split(",")) {
-            String[] fields = part.split(";");
+            String[] fields = part.split(";", -1); // -1: "Accept: ;" gives two empty fields, not none
             String range = fields[0].trim().toLowerCase(Locale.ROOT);
             if (isZeroQuality(fields)) {
                 continue;
@@ -24,6 +24,12 @@ final class Accept {
             }
         }
         return false;
+    }
+
+    /** True when {@code contentType} is {@code application/json}, with or without parameters. */
+    static boolean isJson(String contentType) {
+        return contentType != null
+                && contentType.split(";", -1)[0].trim().toLowerCase(Locale.ROOT).equals("application/json");
     }
 
     private static boolean isZeroQuality(String[] fields) {

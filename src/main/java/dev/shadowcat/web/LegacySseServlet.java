@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -174,7 +173,7 @@ public class LegacySseServlet extends HttpServlet {
             return;
         }
         String ct = req.getContentType();
-        if (ct == null || !ct.toLowerCase(Locale.ROOT).split(";")[0].trim().equals("application/json")) {
+        if (!Accept.isJson(ct)) {
             HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST, "Unsupported Media Type: POST bodies must be application/json");
             return;
         }

@@ -23,7 +23,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -83,10 +82,22 @@ public class McpServlet extends HttpServlet {
                     "Bad Request: the Mcp-Session-Id header is required after initialize");
             return null;
         }
+        java.util.Enumeration<String> all = req.getHeaders(SESSION_HEADER);
+        all.nextElement();
+        if (all.hasMoreElements()) {
+            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: more than one Mcp-Session-Id header");
+            return null;
+        }
         Session s = sessions.find(id);
         if (s == null || s.upstream() != u) {
             HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST,
                     "Not Found: unknown, expired or deleted session; send a new initialize request");
+            return null;
+        }
+        String v = req.getHeader(VERSION_HEADER);
+        if (v != null && !v.equals(s.protocolVersion())) {
+            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: MCP-Protocol-Version '" + v
+                    + "' is not the version this session negotiated ('" + s.protocolVersion() + "')");
             return null;
         }
         return s;
@@ -118,7 +129,7 @@ public class McpServlet extends HttpServlet {
             return;
         }
         String ct = req.getContentType();
-        if (ct == null || !ct.toLowerCase(Locale.ROOT).split(";")[0].trim().equals("application/json")) {
+        if (!Accept.isJson(ct)) {
             HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST,
                     "Unsupported Media Type: POST bodies must be application/json");
             return;

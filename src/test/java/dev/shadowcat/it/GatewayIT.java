@@ -419,6 +419,31 @@ class GatewayIT {
     }
 
     @Test
+    @Order(52)
+    void badInput_emptyMediaTypeParts_are4xx_neverA500(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        assertRefused(c.post(RawMcp.call(2, "echo", "{}"), Map.of("Accept", ";")), 406, "Not Acceptable");
+        assertRefused(c.post(RawMcp.call(3, "echo", "{}"), Map.of("Content-Type", ";")), 415, "application/json");
+        HttpResponse<String> get = RawMcp.HTTP.send(c.request(Map.of("Accept", ";")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertRefused(get, 406, "Accept: text/event-stream");
+        assertTrue(c.post(RawMcp.call(4, "echo", "{\"message\":\"still fine\"}")).body().contains("Echo: still fine"));
+    }
+
+    @Test
+    @Order(52)
+    void badInput_twoSessionIds_orAnotherRevisionsVersion_are400(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        RawMcp c = new RawMcp(mcp(base, "demo")).open();
+        HttpResponse<String> two = RawMcp.HTTP.send(c.request(Map.of()).header("Mcp-Session-Id", "another")
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(RawMcp.call(2, "echo", "{}"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertRefused(two, 400, "more than one Mcp-Session-Id");
+        assertRefused(c.post(RawMcp.call(3, "echo", "{}"), Map.of("MCP-Protocol-Version", "2024-11-05")), 400,
+                "not the version this session negotiated ('2025-11-25')");
+        assertTrue(c.post(RawMcp.call(4, "echo", "{\"message\":\"ok\"}")).body().contains("Echo: ok"), "the session still works");
+    }
+
+    @Test
     @Order(53)
     void badInput_wrongContentType_is415(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
         RawMcp c = new RawMcp(mcp(base, "demo")).open();
