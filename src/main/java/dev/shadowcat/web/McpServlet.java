@@ -36,6 +36,11 @@ import java.util.logging.Logger;
  */
 @WebServlet(name = "mcp", urlPatterns = {"/mcp", "/mcp/*"}, asyncSupported = true, loadOnStartup = 1)
 public class McpServlet extends HttpServlet {
+    /**
+     * Messages one POST may batch (2025-03-26 only). Well below {@code server.sseQueueFrames}: the answers of an
+     * unbounded batch overran the connection's queue, which dropped the stream and lost answers.
+     */
+    static final int MAX_BATCH = 100;
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = Logger.getLogger(McpServlet.class.getName());
     static final String SESSION_HEADER = "Mcp-Session-Id";
@@ -217,6 +222,10 @@ public class McpServlet extends HttpServlet {
 
     private void forward(AsyncContext async, Session session, byte[] body) throws ProtocolException {
         List<Message> msgs = Message.parseBody(body, ProtocolVersions.allowsBatch(session.protocolVersion()));
+        if (msgs.size() > MAX_BATCH) {
+            throw new ProtocolException(ErrorCodes.INVALID_REQUEST, "Invalid Request: a batch of " + msgs.size()
+                    + " messages; at most " + MAX_BATCH + " per POST");
+        }
         int requests = 0;
         for (Message m : msgs) {
             if (m.isRequest()) {

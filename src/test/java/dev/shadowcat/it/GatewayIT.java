@@ -492,6 +492,20 @@ class GatewayIT {
         HttpResponse<String> r = old.post(batch);
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().contains("Echo: a") && r.body().contains("Echo: b"), r.body());
+
+        // bounded: 100 pings are all answered, 101 are refused as a whole with a clear -32600
+        StringBuilder pings = new StringBuilder("[");
+        for (int i = 1; i <= 101; i++) {
+            pings.append(i > 1 ? "," : "").append("{\"jsonrpc\":\"2.0\",\"id\":").append(1000 + i).append(",\"method\":\"ping\"}");
+        }
+        String hundredAndOne = pings.append("]").toString();
+        assertRefused(old.post(hundredAndOne), 400, "a batch of 101 messages; at most 100 per POST");
+        String hundred = hundredAndOne.substring(0, hundredAndOne.lastIndexOf(",{")) + "]";
+        HttpResponse<String> all = old.post(hundred);
+        assertEquals(200, all.statusCode(), all.body());
+        for (int i = 1; i <= 100; i++) {
+            assertTrue(all.body().contains("\"id\":" + (1000 + i) + ","), "answer to ping " + (1000 + i) + " in " + all.body());
+        }
     }
 
     @Test
