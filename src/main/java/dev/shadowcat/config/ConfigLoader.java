@@ -253,7 +253,7 @@ public final class ConfigLoader {
         }
         only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
                 "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames",
-                "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient"));
+                "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient", "apiAllowRemote"));
         return new ServerSettings(
                 strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
                         "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
@@ -267,7 +267,8 @@ public final class ConfigLoader {
                 integer(o, "sseQueueFrames", p, 1024, 16, 1_000_000),
                 seconds(o, "inputWaitSeconds", p, 300, 1, 86400),
                 seconds(o, "reclaimIdleSeconds", p, 10, 0, 7 * 86400),
-                integer(o, "maxSessionsPerClient", p, 1000, 1, 1_000_000));
+                integer(o, "maxSessionsPerClient", p, 1000, 1, 1_000_000),
+                bool(o, "apiAllowRemote", p, false));
     }
 
     private UpstreamConfig upstream(String name, JsonObject o, String key) {

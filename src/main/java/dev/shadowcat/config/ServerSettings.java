@@ -20,9 +20,11 @@ import java.util.List;
  * @param reclaimIdle      when a dedicated pool has no free child, a session idle at least this long (no request in
  *                         flight, no open stream) is ended to free one; zero never reclaims
  * @param maxSessionsPerClient open sessions per client (its principal, or its remote address until auth is on)
+ * @param apiAllowRemote   whether the operations API ({@code /api}) answers clients that are not on loopback
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
                              Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
-                             Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient) {
+                             Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient,
+                             boolean apiAllowRemote) {
 }

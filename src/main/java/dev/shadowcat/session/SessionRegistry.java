@@ -30,7 +30,6 @@ public final class SessionRegistry implements SessionStore {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> byId = new ConcurrentHashMap<>();
     private final Map<String, Session> byHandle = new ConcurrentHashMap<>();
-    private final AtomicLong handles = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong closed = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
@@ -53,6 +52,16 @@ public final class SessionRegistry implements SessionStore {
 
     long now() {
         return clock.getAsLong();
+    }
+
+    /**
+     * A public handle for logs, audit lines and the operations API: 72 random bits, so that knowing one session's
+     * handle tells nothing of another's (sequential handles let a local client end every session).
+     */
+    private String newHandle() {
+        byte[] b = new byte[9];
+        random.nextBytes(b);
+        return "s" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
     /** 256 bits from a CSPRNG, URL-safe base64: visible ASCII as the spec asks, unguessable. */
@@ -82,7 +91,7 @@ public final class SessionRegistry implements SessionStore {
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
-        Session s = new Session(newId(), "s" + handles.incrementAndGet(), upstream, version, door, client, this);
+        Session s = new Session(newId(), newHandle(), upstream, version, door, client, this);
         byId.put(s.id(), s);
         byHandle.put(s.handle(), s);
         if (shuttingDown) {

@@ -42,7 +42,37 @@ public class OriginHostFilter extends HttpFilter {
                     "Forbidden: Origin '" + origin + "' is not allowed (server.allowedOrigins)");
             return;
         }
+        if (!settings.apiAllowRemote() && isApi(req) && !isLoopback(req.getRemoteAddr())) {
+            // until SSO protects it: the operations API lists and ends sessions
+            HttpErrors.send(resp, 403, ErrorCodes.INVALID_REQUEST,
+                    "Forbidden: the operations API answers loopback clients only (server.apiAllowRemote)");
+            return;
+        }
         chain.doFilter(req, resp);
+    }
+
+    private static boolean isApi(HttpServletRequest req) {
+        String path = req.getRequestURI().substring(req.getContextPath().length());
+        return path.equals("/api") || path.startsWith("/api/");
+    }
+
+    /** Whether a remote address (an IP literal, as the container gives it) is a loopback one; never resolves names. */
+    static boolean isLoopback(String address) {
+        if (address == null) {
+            return false;
+        }
+        String a = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+        if (a.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return a.startsWith("127.");
+        }
+        if (a.indexOf(':') < 0) {
+            return false; // neither IPv4 nor IPv6: a name, which is never looked up here
+        }
+        try {
+            return java.net.InetAddress.getByName(a).isLoopbackAddress(); // a literal with ':' is parsed, not resolved
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** The Host header without its port; IPv6 literals keep their brackets. */

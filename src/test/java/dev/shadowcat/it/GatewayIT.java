@@ -349,7 +349,11 @@ class GatewayIT {
         String sessions = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/sessions")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertFalse(sessions.contains(c.sessionId), "the secret session id is never shown");
-        String handle = sessions.replaceAll("(?s).*\"id\":\"(s\\d+)\".*", "$1");
+        java.util.List<String> handles = java.util.regex.Pattern.compile("\"id\":\"([^\"]+)\"").matcher(sessions).results()
+                .map(m -> m.group(1)).toList();
+        assertFalse(handles.isEmpty(), sessions);
+        assertTrue(handles.stream().allMatch(h -> h.matches("s[A-Za-z0-9_-]{12}")), "random handles, not a sequence: " + handles);
+        String handle = handles.get(handles.size() - 1);
         HttpResponse<String> del = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "api/sessions/" + handle))
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(204, del.statusCode());
