@@ -104,14 +104,6 @@ public final class Frame {
         return new Frame(direction, kind, rewritten, null, context, outcome, request);
     }
 
-    /** The same end with another outcome (a stage that turns a result into an error). */
-    public Frame withEnd(byte[] rewritten, Exchange.Outcome newOutcome) {
-        if (outcome == null) {
-            throw new IllegalStateException("not the end of a request: " + this);
-        }
-        return new Frame(direction, kind, rewritten, null, context, newOutcome, request);
-    }
-
     @Override
     public String toString() {
         return "Frame{" + direction + " " + kind + (outcome != null ? " " + outcome : "") + " "
