@@ -49,7 +49,6 @@ public class Gateway {
     private final LongSupplier clock = System::nanoTime;
     private volatile GatewayConfig config;
     private volatile SessionStore sessions;
-    private volatile Pipeline pipeline = Pipeline.empty();
     private volatile GatewayMetrics metrics;
     private volatile AuditLog audit;
     private volatile boolean stopped;
@@ -94,7 +93,6 @@ public class Gateway {
                 m.bind(reg, upstreams.unwrapped());
             }
             this.config = cfg;
-            this.pipeline = chain;
             this.metrics = m;
             this.audit = a;
             this.sessions = reg;
@@ -228,13 +226,7 @@ public class Gateway {
         return metrics;
     }
 
-    public Pipeline pipeline() {
-        return pipeline;
-    }
 
-    public GatewayThreads threads() {
-        return schedulers.threads();
-    }
 
     public boolean isStopping() {
         return stopped || (sessions != null && sessions.isShuttingDown());

@@ -49,19 +49,13 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     private volatile ScheduledFuture<?> drainLimit;
     private long drainedBytes; // confined to onNext
 
-    EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis) {
-        this(listener, scheduler, idleMillis, null);
-    }
-
     /** @param open the owner's set of readers whose body has not ended: this reader is in it until its body ends */
     EventStreamReader(Listener listener, ScheduledExecutorService scheduler, long idleMillis, java.util.Set<EventStreamReader> open) {
         this.listener = listener;
         this.scheduler = scheduler;
         this.idleMillis = idleMillis;
         this.open = open;
-        if (open != null) {
-            open.add(this);
-        }
+        open.add(this);
     }
 
     private final java.util.Set<EventStreamReader> open;
@@ -69,9 +63,7 @@ final class EventStreamReader implements Flow.Subscriber<List<ByteBuffer>> {
     /** The body ended (completed, broke or was cancelled): the JDK client may count the request as done. */
     private void bodyEnded() {
         body.complete(null);
-        if (open != null) {
-            open.remove(this);
-        }
+        open.remove(this);
     }
 
     /** The body of the response this reader consumes: complete once the stream ended, broke or was cancelled. */

@@ -96,14 +96,6 @@ public final class HttpUpstream implements Upstream {
         return config;
     }
 
-    HttpClient client() {
-        HttpClient c = client;
-        if (c == null) {
-            throw new IllegalStateException("upstream '" + config.name() + "' is stopped");
-        }
-        return c;
-    }
-
     ScheduledExecutorService scheduler() {
         return scheduler;
     }
