@@ -98,6 +98,7 @@ final class PipelinedUpstream implements Upstream {
         private final ClientSession client;
         private final CallContext base;
         private volatile UpstreamBinding binding;
+        private volatile boolean closed;
 
         Attachment(ClientSession client) {
             this.client = client;
@@ -117,7 +118,11 @@ final class PipelinedUpstream implements Upstream {
             Call c = new Call(init, this, call(init, initialize), initialize) {
                 @Override
                 void send(Frame f) {
-                    binding = upstream.open(Attachment.this, f.message(), this);
+                    UpstreamBinding b = upstream.open(Attachment.this, f.message(), this);
+                    binding = b;
+                    if (closed) {
+                        b.close(); // the session ended while a stage held its initialize: release what it opened
+                    }
                 }
             };
             pipeline.toUpstream(Frame.toUpstream(Frame.Kind.REQUEST, initialize, c.context), c);
@@ -131,10 +136,10 @@ final class PipelinedUpstream implements Upstream {
                 @Override
                 void send(Frame f) {
                     UpstreamBinding b = binding;
-                    if (b == null) {
-                        answer(Frame.end(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
+                    if (b == null) { // the end crosses the chain like any other, so metrics and audit see it
+                        onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
                                 "the session's initialize did not reach upstream '" + upstream.name() + "'", null),
-                                Outcome.FAILED, context, request));
+                                Outcome.FAILED);
                         return;
                     }
                     b.request(f.message(), this);
@@ -169,6 +174,7 @@ final class PipelinedUpstream implements Upstream {
 
         @Override
         public void close() {
+            closed = true;
             UpstreamBinding b = binding;
             if (b != null) {
                 b.close();

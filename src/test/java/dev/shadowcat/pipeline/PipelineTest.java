@@ -253,4 +253,46 @@ class PipelineTest {
                 List.of(new Stage("mine", 150, pass), new Stage("last", Stage.DEFAULT, pass), new Stage("tie", Stage.FILTER, pass)));
         assertEquals(List.of("metrics", "mine", "filter", "tie", "last"), p.stages().stream().map(Stage::name).toList());
     }
+
+    @Test
+    void aSessionClosedWhileAStageHoldsItsInitialize_releasesWhatTheUpstreamOpensLater() throws Exception {
+        AtomicReference<Runnable> held = new AtomicReference<>();
+        Interceptor hold = (f, chain) -> {
+            if (f.kind() == Frame.Kind.REQUEST && "initialize".equals(f.context().method())) {
+                held.set(() -> chain.proceed(f));
+            } else {
+                chain.proceed(f);
+            }
+        };
+        FakeUpstream fake = new FakeUpstream(List.of());
+        Upstream u = chain(hold).wrap(fake, null);
+        FakeClient client = new FakeClient();
+        UpstreamBinding b = u.open(client, init(), client.new Call("0"));
+        b.close(); // the client left before the stage let initialize go
+        held.get().run();
+        assertEquals(List.of("initialize", "close"), fake.received, "the binding opened late is closed at once");
+    }
+
+    @Test
+    void aRequestWithNoUpstreamBinding_isAnsweredThroughTheOuterStages() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        Interceptor refuseInit = (f, chain) -> {
+            if (f.kind() == Frame.Kind.REQUEST && "initialize".equals(f.context().method())) {
+                chain.respond(Errors.response(f.message().idJson(), -32603, "no", null));
+            } else {
+                chain.proceed(f);
+            }
+        };
+        FakeUpstream fake = new FakeUpstream(List.of());
+        Upstream u = chain(new Recorder("A", log), refuseInit).wrap(fake, null);
+        FakeClient client = new FakeClient();
+        UpstreamBinding b = u.open(client, init(), client.new Call("0"));
+        log.clear();
+        FakeClient.Call c = client.new Call("1");
+        b.request(call(1, "echo"), c);
+        assertTrue(c.end.get(1, TimeUnit.SECONDS).contains("did not reach upstream"));
+        assertEquals(Exchange.Outcome.FAILED, c.outcome);
+        assertEquals(List.of("A up REQUEST tools/call", "A down RESPONSE FAILED tools/call"), log,
+                "metrics and audit see this end too");
+    }
 }
