@@ -28,7 +28,7 @@ import java.util.Map;
 public class SessionsResource {
     /** One row of {@code GET /api/sessions}. */
     public record SessionInfo(String id, String upstream, String protocolVersion, String state, String createdAt,
-                              long idleSeconds, int inFlight, long requests) {
+                              long idleSeconds, int inFlight, long requests, long bufferedBytes) {
     }
 
     @Inject
@@ -41,7 +41,7 @@ public class SessionsResource {
                 .sorted(Comparator.comparingLong(Session::createdMillis))
                 .map(s -> new SessionInfo(s.handle(), s.upstream().name(), s.protocolVersion(), s.state().name(),
                         Instant.ofEpochMilli(s.createdMillis()).toString(), (now - s.lastActiveNanos()) / 1_000_000_000L,
-                        s.inFlightCount(), s.requestCount()))
+                        s.inFlightCount(), s.requestCount(), s.buffers().used()))
                 .toList();
     }
 

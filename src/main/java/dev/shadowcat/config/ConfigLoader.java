@@ -253,7 +253,8 @@ public final class ConfigLoader {
         }
         only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
                 "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames",
-                "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient", "apiAllowRemote"));
+                "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient", "apiAllowRemote",
+                "replayBytes", "sseQueueBytes", "sessionBufferBytes", "totalBufferBytes"));
         return new ServerSettings(
                 strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
                         "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
@@ -268,7 +269,12 @@ public final class ConfigLoader {
                 seconds(o, "inputWaitSeconds", p, 300, 1, 86400),
                 seconds(o, "reclaimIdleSeconds", p, 10, 0, 7 * 86400),
                 integer(o, "maxSessionsPerClient", p, 1000, 1, 1_000_000),
-                bool(o, "apiAllowRemote", p, false));
+                bool(o, "apiAllowRemote", p, false),
+                // sized for a 512 MB heap: 10,000 sessions cannot hold more than the total
+                integer(o, "replayBytes", p, 4 << 20, 0, Integer.MAX_VALUE),
+                integer(o, "sseQueueBytes", p, 8 << 20, 64 * 1024, Integer.MAX_VALUE),
+                integer(o, "sessionBufferBytes", p, 16 << 20, 64 * 1024, Integer.MAX_VALUE),
+                longValue(o, "totalBufferBytes", p, 192L << 20, 1 << 20, Long.MAX_VALUE));
     }
 
     private UpstreamConfig upstream(String name, JsonObject o, String key) {
@@ -483,6 +489,10 @@ public final class ConfigLoader {
     }
 
     private static int integer(JsonObject o, String name, String p, int dflt, int min, int max) {
+        return (int) longValue(o, name, p, dflt, min, max);
+    }
+
+    private static long longValue(JsonObject o, String name, String p, long dflt, long min, long max) {
         JsonValue v = o.get(name);
         if (v == null) {
             return dflt;
@@ -494,7 +504,7 @@ public final class ConfigLoader {
         if (n < min || n > max) {
             throw new ConfigException(p + name + ": must be between " + min + " and " + max + " (got " + n + ")");
         }
-        return (int) n;
+        return n;
     }
 
     private static Duration seconds(JsonObject o, String name, String p, int dflt, int min, int max) {

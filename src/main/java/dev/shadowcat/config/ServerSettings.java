@@ -21,10 +21,16 @@ import java.util.List;
  *                         flight, no open stream) is ended to free one; zero never reclaims
  * @param maxSessionsPerClient open sessions per client (its principal, or its remote address until auth is on)
  * @param apiAllowRemote   whether the operations API ({@code /api}) answers clients that are not on loopback
+ * @param replayBytes      bytes of events kept per SSE stream for replay (with {@code replayEvents}, whichever
+ *                         bound is hit first); older events go first
+ * @param sseQueueBytes    bytes queued for one slow SSE connection before it is closed (one frame always fits)
+ * @param sessionBufferBytes bytes one session's streams may keep and queue in all
+ * @param totalBufferBytes bytes all sessions together may keep and queue
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
                              Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
                              Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient,
-                             boolean apiAllowRemote) {
+                             boolean apiAllowRemote, long replayBytes, long sseQueueBytes,
+                             long sessionBufferBytes, long totalBufferBytes) {
 }

@@ -486,6 +486,20 @@ public final class DemoMcpServer {
                 }
                 case "cwd" -> text(Path.of("").toAbsolutePath().toString());
                 case "big" -> text("x".repeat((int) integer(args, "bytes", null, 0, BIG_MAX_BYTES)));
+                case "flood" -> {
+                    int count = (int) integer(args, "count", null, 0, 10_000);
+                    String data = "x".repeat((int) integer(args, "bytes", null, 0, BIG_MAX_BYTES));
+                    boolean unsolicited = "updated".equals(args.getString("kind", "message"));
+                    for (int i = 0; i < count; i++) {
+                        if (unsolicited) { // belongs to no request: a gateway sends it on the standalone stream
+                            notify("notifications/resources/updated", obj().add("uri", "demo://flood/" + data).build());
+                        } else {
+                            notify("notifications/message", obj().add("level", "info").add("logger", "flood")
+                                    .add("data", data).build());
+                        }
+                    }
+                    yield text("sent " + count);
+                }
                 case "error" -> toolResult("boom", true);
                 default -> throw invalid("Unknown tool: " + name);
             };
@@ -598,6 +612,11 @@ public final class DemoMcpServer {
             .add(tool("big", "Returns a text of the given number of 'x' characters.",
                     obj().add("bytes", prop("integer", "Length of the text")), "bytes"))
             .add(tool("error", "Returns a tool result with isError true.", obj()))
+            .add(tool("flood", "Sends count notifications/message entries (or, with kind 'updated', "
+                            + "notifications/resources/updated) of the given size, then answers.",
+                    obj().add("count", prop("integer", "How many (at most 10000)"))
+                            .add("kind", prop("string", "message (default) or updated"))
+                            .add("bytes", prop("integer", "Size of each entry's data")), "count", "bytes"))
             .build();
 
     static final JsonArray RESOURCES = arr()

@@ -49,6 +49,12 @@ public final class GatewayMetrics implements AutoCloseable {
                 .description("Events sent again to clients that resumed with Last-Event-ID").register(registry);
         FunctionCounter.builder("shadowcat.sse.dropped.slow.readers", sessions.streamStats(), s -> s.droppedSlowReaders())
                 .description("SSE connections closed because the client read too slowly").register(registry);
+        FunctionCounter.builder("shadowcat.sse.events.not.kept", sessions.streamStats(), s -> s.eventsNotKept())
+                .description("Events evicted from (or never kept in) a replay buffer by its count or byte bounds").register(registry);
+        FunctionCounter.builder("shadowcat.sse.resumes.refused", sessions.streamStats(), s -> s.refusedResumes())
+                .description("Resumes refused (410) because events after Last-Event-ID were no longer kept").register(registry);
+        Gauge.builder("shadowcat.sse.buffered", sessions, SessionStore::bufferedBytes).baseUnit("bytes")
+                .description("Bytes the sessions' streams keep for replay and queue for slow connections").register(registry);
         for (Upstream u : upstreams.values()) {
             String kind = String.valueOf(u.stats().get("kind"));
             switch (kind) {

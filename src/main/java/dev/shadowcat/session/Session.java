@@ -53,6 +53,8 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final AtomicLong nextOutgoing = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final EventStream standalone;
+    /** This session's share of the gateway's stream buffers; given back whole when it ends. */
+    private final dev.shadowcat.stream.ByteBudget buffers;
     private final dev.shadowcat.pipeline.FrontDoor frontDoor;
     /** What per-client limits count against: the principal, or the remote address until auth is on. */
     private final String client;
@@ -71,7 +73,14 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         this.protocolVersion = protocolVersion;
         this.registry = registry;
         this.lastActiveNanos = registry.now();
+        this.buffers = registry.sessionBuffers();
         this.standalone = newStream();
+    }
+
+    /** The budget its SSE connections' queues charge. */
+    @Override
+    public dev.shadowcat.stream.ByteBudget buffers() {
+        return buffers;
     }
 
     public String id() {
@@ -161,8 +170,8 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public EventStream newStream() {
         int n = nextStream.incrementAndGet();
-        EventStream s = new EventStream(n, registry.settings().replayEvents(),
-                ProtocolVersions.wantsPriming(protocolVersion), 1000, registry.streamStats());
+        EventStream s = new EventStream(n, registry.settings().replayEvents(), registry.settings().replayBytes(),
+                buffers, ProtocolVersions.wantsPriming(protocolVersion), 1000, registry.streamStats());
         streams.put(n, s);
         if (streams.size() > MAX_KEPT_STREAMS) {
             evictCompletedStreams();
@@ -176,6 +185,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
             EventStream s = it.next().getValue();
             if (s != standalone && s.isCompleted() && !s.hasWriter()) {
                 it.remove();
+                s.discard();
             }
         }
     }
@@ -192,8 +202,8 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     /** The POST stream has delivered everything; resumption is no longer needed. */
     @Override
     public void streamDelivered(EventStream s) {
-        if (s != standalone) {
-            streams.remove(s.id(), s);
+        if (s != standalone && streams.remove(s.id(), s)) {
+            s.discard();
         }
     }
 
@@ -431,6 +441,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
             s.complete();
         }
         streams.clear();
+        buffers.close(); // what the streams kept is garbage now; frames still being written are not counted
         state.set(State.CLOSED);
         return true;
     }

@@ -3,6 +3,7 @@ package dev.shadowcat.session;
 import dev.shadowcat.config.ServerSettings;
 import dev.shadowcat.protocol.Message;
 import dev.shadowcat.protocol.ProtocolVersions;
+import dev.shadowcat.stream.ByteBudget;
 import dev.shadowcat.upstream.Upstream;
 
 import java.security.SecureRandom;
@@ -39,11 +40,24 @@ public final class SessionRegistry implements SessionStore {
     private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
     private final AtomicLong reclaimed = new AtomicLong();
     private final dev.shadowcat.stream.StreamStats streamStats = new dev.shadowcat.stream.StreamStats();
+    /** Bytes all sessions' streams keep for replay and queue for slow connections; each session has its own share. */
+    private final ByteBudget buffers;
     private volatile boolean shuttingDown;
 
     public SessionRegistry(ServerSettings settings, LongSupplier nanoClock) {
         this.settings = settings;
         this.clock = nanoClock;
+        this.buffers = ByteBudget.root(settings.totalBufferBytes());
+    }
+
+    /** A new session's share of the buffers. */
+    ByteBudget sessionBuffers() {
+        return buffers.child(settings.sessionBufferBytes());
+    }
+
+    @Override
+    public long bufferedBytes() {
+        return buffers.used();
     }
 
     ServerSettings settings() {

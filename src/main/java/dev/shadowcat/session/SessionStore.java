@@ -67,6 +67,9 @@ public interface SessionStore {
     /** Replays and drops of the sessions' SSE streams. */
     dev.shadowcat.stream.StreamStats streamStats();
 
+    /** Bytes the sessions' streams keep for replay and queue for slow connections now. */
+    long bufferedBytes();
+
     /** SSE connections attached to the sessions' streams now (computed, so it cannot drift). */
     int openStreams();
 }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -20,6 +21,10 @@ import java.util.logging.Logger;
  * disconnected, never buffered without limit); a single drain loop, entered by whoever finds it idle
  * (the producer or the container's {@code onWritePossible}), writes while {@code isReady()} holds.
  * {@link #drain()} must be called after {@link #enqueue} outside any caller lock.
+ *
+ * <p>The queue is bounded in frames and in bytes, and its bytes count against the owner's {@link ByteBudget}
+ * (its session's) until written. A frame is refused when the queue is full or the budget is spent, except that an
+ * empty queue always takes one frame: a single large answer must still reach a client that keeps up.
  */
 public final class AsyncWriter implements WriteListener, AsyncListener {
     private static final Logger LOG = Logger.getLogger(AsyncWriter.class.getName());
@@ -27,6 +32,9 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
     private final AsyncContext async;
     private final ServletOutputStream out;
     private final ArrayBlockingQueue<byte[]> queue;
+    private final long capacityBytes;
+    private final ByteBudget budget;
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean ended = new AtomicBoolean();
     private final Consumer<AsyncWriter> onEnd;
@@ -34,10 +42,13 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
     private volatile String failure;
     private boolean needsFlush; // confined to the drain loop
 
-    private AsyncWriter(AsyncContext async, ServletOutputStream out, int capacity, Consumer<AsyncWriter> onEnd) {
+    private AsyncWriter(AsyncContext async, ServletOutputStream out, int capacity, long capacityBytes,
+                        ByteBudget budget, Consumer<AsyncWriter> onEnd) {
         this.async = async;
         this.out = out;
         this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacityBytes = capacityBytes;
+        this.budget = budget;
         this.onEnd = onEnd;
     }
 
@@ -46,8 +57,14 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
      * the response is over, whether completed or broken.
      */
     public static AsyncWriter start(AsyncContext async, int capacity, Consumer<AsyncWriter> onEnd) throws IOException {
+        return start(async, capacity, Long.MAX_VALUE, ByteBudget.UNLIMITED, onEnd);
+    }
+
+    /** As {@link #start(AsyncContext, int, Consumer)}, with the queue also bounded in bytes and charged to {@code budget}. */
+    public static AsyncWriter start(AsyncContext async, int capacity, long capacityBytes, ByteBudget budget,
+                                    Consumer<AsyncWriter> onEnd) throws IOException {
         ServletOutputStream out = async.getResponse().getOutputStream();
-        AsyncWriter w = new AsyncWriter(async, out, capacity, onEnd);
+        AsyncWriter w = new AsyncWriter(async, out, capacity, capacityBytes, budget, onEnd);
         async.addListener(w);
         out.setWriteListener(w);
         return w;
@@ -58,11 +75,46 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
         if (ended.get() || completing) {
             return false;
         }
+        int len = frame.length;
+        long queued = queuedBytes.get();
+        if (queued > 0 && queued + len > capacityBytes) {
+            failure = "client too slow: " + queued + " bytes queued, limit " + capacityBytes;
+            return false;
+        }
+        if (!budget.tryReserve(len)) {
+            if (queued > 0) {
+                failure = "client too slow: its session's buffers are full (" + budget + ")";
+                return false;
+            }
+            budget.force(len);
+        }
+        queuedBytes.addAndGet(len);
         if (!queue.offer(frame)) {
+            unqueued(len);
             failure = "client too slow: " + queue.size() + " frames queued";
             return false;
         }
+        if (ended.get()) {
+            discardQueued(); // lost a race with end(): nothing will write it
+        }
         return true;
+    }
+
+    /** Bytes queued and not yet written. */
+    public long queuedBytes() {
+        return queuedBytes.get();
+    }
+
+    private void unqueued(int len) {
+        queuedBytes.addAndGet(-len);
+        budget.release(len);
+    }
+
+    private void discardQueued() {
+        byte[] f;
+        while ((f = queue.poll()) != null) {
+            unqueued(f.length);
+        }
     }
 
     /** Queues and drains. */
@@ -113,7 +165,11 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
                 }
                 byte[] frame = queue.poll();
                 if (frame != null) {
-                    out.write(frame);
+                    try {
+                        out.write(frame);
+                    } finally {
+                        unqueued(frame.length);
+                    }
                     needsFlush = true;
                     continue;
                 }
@@ -141,7 +197,7 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        queue.clear();
+        discardQueued();
         if (why != null) {
             LOG.fine(() -> "response stream closed: " + why);
         }
@@ -167,7 +223,7 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
     @Override
     public void onComplete(AsyncEvent event) {
         if (ended.compareAndSet(false, true)) {
-            queue.clear();
+            discardQueued();
             onEnd.accept(this);
         }
     }

@@ -4,9 +4,12 @@ import java.util.ArrayDeque;
 
 /**
  * One logical SSE stream of a session (a POST's response stream or the standalone GET stream) that outlives
- * its HTTP connections: events are numbered, the last {@code replay} of them are kept, and a client that
- * reconnects with {@code Last-Event-ID: <stream>-<seq>} gets exactly the events of this stream after
- * {@code seq}, then the live ones.
+ * its HTTP connections: events are numbered, the last of them are kept, and a client that reconnects with
+ * {@code Last-Event-ID: <stream>-<seq>} gets exactly the events of this stream after {@code seq}, then the live
+ * ones; or, if some of those are no longer kept, a refusal ({@link #keepsAfter}), never a silent gap.
+ *
+ * <p>What is kept is bounded by count ({@code replayEvents}), by bytes ({@code replayBytes}) and by the owner's
+ * {@link ByteBudget}: the oldest events go first, and an event that cannot be kept even then is sent live only.
  *
  * <p>Thread-safe: state is guarded by {@code this}; frames are queued under the lock (so they keep their
  * order) and written after it is released.
@@ -17,23 +20,32 @@ public final class EventStream {
 
     private final int id;
     private final int replay;
+    private final long replayBytes;
+    private final ByteBudget budget;
     private final boolean prime;
     private final long retryMillis;
     private final StreamStats stats;
     // guarded by this
     private final ArrayDeque<Event> ring = new ArrayDeque<>();
+    private long ringBytes;
+    private long lostThrough; // highest seq no longer kept (evicted, or never kept)
     private long seq;
     private AsyncWriter writer;
     private boolean completed;
+    private boolean discarded;
 
-    public EventStream(int id, int replay, boolean prime, long retryMillis) {
-        this(id, replay, prime, retryMillis, StreamStats.NONE);
+    /** A stream that keeps nothing for replay (stateless responses). */
+    public static EventStream unkept() {
+        return new EventStream(0, 0, 0, ByteBudget.UNLIMITED, false, 0, StreamStats.NONE);
     }
 
-    public EventStream(int id, int replay, boolean prime, long retryMillis, StreamStats stats) {
+    public EventStream(int id, int replay, long replayBytes, ByteBudget budget, boolean prime, long retryMillis,
+                       StreamStats stats) {
         this.stats = stats;
         this.id = id;
         this.replay = replay;
+        this.replayBytes = replayBytes;
+        this.budget = budget;
         this.prime = prime;
         this.retryMillis = retryMillis;
     }
@@ -76,12 +88,7 @@ public final class EventStream {
         long s = ++seq;
         String eventId = id + "-" + s;
         byte[] frame = priming ? SseFrames.priming(eventId, retryMillis) : SseFrames.event(eventId, json);
-        if (replay > 0) {
-            if (ring.size() >= replay) {
-                ring.pollFirst();
-            }
-            ring.addLast(new Event(s, frame));
-        }
+        keepLocked(s, frame);
         AsyncWriter w = writer;
         if (w != null && !w.enqueue(frame)) {
             if (w.isOpen()) {
@@ -91,6 +98,63 @@ public final class EventStream {
             return w;      // draining lets it notice and close
         }
         return w;
+    }
+
+    private void keepLocked(long s, byte[] frame) {
+        int len = frame.length;
+        if (replay <= 0 || discarded || len > replayBytes) {
+            lost(s);
+            return;
+        }
+        while (!ring.isEmpty() && (ring.size() >= replay || ringBytes + len > replayBytes)) {
+            evictOldestLocked();
+        }
+        while (!budget.tryReserve(len)) {
+            if (ring.isEmpty()) {
+                lost(s); // the session's (or the gateway's) buffers are spent: live only
+                return;
+            }
+            evictOldestLocked();
+        }
+        ring.addLast(new Event(s, frame));
+        ringBytes += len;
+    }
+
+    private void evictOldestLocked() {
+        Event e = ring.pollFirst();
+        ringBytes -= e.frame.length;
+        budget.release(e.frame.length);
+        lost(e.seq);
+    }
+
+    private void lost(long s) {
+        if (replay > 0 && !discarded) {
+            stats.notKept();
+        }
+        lostThrough = Math.max(lostThrough, s);
+    }
+
+    /**
+     * Whether a client that saw the events up to {@code afterSeq} can resume: every later event is still kept.
+     * A stream that lost some answers a resume with a clear refusal rather than a silent gap.
+     */
+    public synchronized boolean keepsAfter(long afterSeq) {
+        return afterSeq >= lostThrough && afterSeq <= seq;
+    }
+
+    /** Forgets the kept events and gives their bytes back (the stream is no longer resumable). Idempotent. */
+    public void discard() {
+        synchronized (this) {
+            discarded = true;
+            while (!ring.isEmpty()) {
+                evictOldestLocked();
+            }
+        }
+    }
+
+    /** Bytes kept for replay now. */
+    public synchronized long keptBytes() {
+        return ringBytes;
     }
 
     /**
@@ -189,7 +253,8 @@ public final class EventStream {
 
     @Override
     public synchronized String toString() {
-        return "EventStream{" + id + " seq=" + seq + " kept=" + ring.size() + (writer != null ? " attached" : "")
+        return "EventStream{" + id + " seq=" + seq + " kept=" + ring.size() + "/" + ringBytes + "B"
+                + (lostThrough > 0 ? " lostThrough=" + lostThrough : "") + (writer != null ? " attached" : "")
                 + (completed ? " completed" : "") + "}";
     }
 }

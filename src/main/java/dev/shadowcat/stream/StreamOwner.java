@@ -8,11 +8,16 @@ public interface StreamOwner {
     /** The stream delivered everything; it need not be kept for resumption. */
     void streamDelivered(EventStream s);
 
+    /** What its connections' queues charge: the session's share of the buffers (unbounded for stateless ones). */
+    default ByteBudget buffers() {
+        return ByteBudget.UNLIMITED;
+    }
+
     /** Streams of stateless requests: not numbered for resumption, not kept. */
     StreamOwner STATELESS = new StreamOwner() {
         @Override
         public EventStream newStream() {
-            return new EventStream(0, 0, false, 0);
+            return EventStream.unkept();
         }
 
         @Override

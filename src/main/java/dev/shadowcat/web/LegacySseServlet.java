@@ -140,7 +140,10 @@ public class LegacySseServlet extends HttpServlet {
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
         Connection[] holder = new Connection[1];
-        AsyncWriter w = AsyncWriter.start(async, gateway.config().server().sseQueueFrames(), x -> {
+        var server = gateway.config().server();
+        // bounded in bytes per connection; its session (and so its share of the buffers) exists only after initialize
+        AsyncWriter w = AsyncWriter.start(async, server.sseQueueFrames(), server.sseQueueBytes(),
+                dev.shadowcat.stream.ByteBudget.UNLIMITED, x -> {
             if (holder[0] != null) {
                 holder[0].ended();
             }

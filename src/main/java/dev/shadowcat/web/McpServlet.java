@@ -146,8 +146,8 @@ public class McpServlet extends HttpServlet {
             }
             AsyncContext async = req.startAsync();
             async.setTimeout(0);
-            int frames = gateway.config().server().sseQueueFrames();
-            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), sessions, body, frames),
+            var server = gateway.config().server();
+            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), sessions, body, server),
                     err -> writeAsync(async, err instanceof BodyReader.TooLarge ? 413 : 400, Errors.response(null,
                             ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
             return;
@@ -217,7 +217,7 @@ public class McpServlet extends HttpServlet {
                     "Service Unavailable: " + e.getMessage(), null));
             return;
         }
-        s.open(m, new PostResponse(async, s, 1, false, s.id(), gateway.config().server().sseQueueFrames()));
+        s.open(m, new PostResponse(async, s, 1, false, s.id(), gateway.config().server()));
     }
 
     private void forward(AsyncContext async, Session session, byte[] body) throws ProtocolException {
@@ -237,7 +237,7 @@ public class McpServlet extends HttpServlet {
             }
         }
         ResponseSink sink = requests == 0 ? null : new PostResponse(async, session, requests, msgs.size() > 1, null,
-                gateway.config().server().sseQueueFrames());
+                gateway.config().server());
         for (Message m : msgs) {
             session.dispatch(m, sink); // only requests use the sink
         }
@@ -282,6 +282,14 @@ public class McpServlet extends HttpServlet {
         if (last != null) {
             EventStream named = session.stream((int) last[0]);
             if (named != null) {
+                if (!named.keepsAfter(last[1])) {
+                    // never a silent gap: the client learns that it missed events and can start over
+                    sessions.streamStats().refusedResume();
+                    HttpErrors.send(resp, 410, ErrorCodes.INVALID_REQUEST, "Gone: events after " + last[0] + "-"
+                            + last[1] + " are no longer kept (replay buffer bounds: server.replayEvents, "
+                            + "server.replayBytes); open a new stream without Last-Event-ID");
+                    return;
+                }
                 stream = named;
                 after = last[1];
             }
@@ -295,7 +303,8 @@ public class McpServlet extends HttpServlet {
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
         EventStream s = stream;
-        AsyncWriter w = AsyncWriter.start(async, gateway.config().server().sseQueueFrames(), x -> {
+        var server = gateway.config().server();
+        AsyncWriter w = AsyncWriter.start(async, server.sseQueueFrames(), server.sseQueueBytes(), session.buffers(), x -> {
             s.detach(x);
             if (s.isCompleted()) {
                 session.streamDelivered(s);

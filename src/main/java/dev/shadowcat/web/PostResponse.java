@@ -44,7 +44,8 @@ final class PostResponse implements ResponseSink, AsyncListener {
      * @param sse           start as an event stream at once (batches)
      * @param initSessionId the new session's id, sent as {@code Mcp-Session-Id} unless initialize fails
      */
-    PostResponse(AsyncContext async, StreamOwner session, int expected, boolean sse, String initSessionId, int queueFrames) {
+    PostResponse(AsyncContext async, StreamOwner session, int expected, boolean sse, String initSessionId,
+                 dev.shadowcat.config.ServerSettings server) {
         this.async = async;
         this.session = session;
         this.outstanding = expected;
@@ -55,7 +56,8 @@ final class PostResponse implements ResponseSink, AsyncListener {
         // (one more thread wake-up per response).
         AsyncWriter w = null;
         try {
-            w = AsyncWriter.start(async, Math.max(2, queueFrames), this::writerEnded);
+            w = AsyncWriter.start(async, Math.max(2, server.sseQueueFrames()), server.sseQueueBytes(), session.buffers(),
+                    this::writerEnded);
         } catch (IOException | IllegalStateException e) {
             LOG.log(Level.FINE, "client went away before its response", e);
             synchronized (this) {

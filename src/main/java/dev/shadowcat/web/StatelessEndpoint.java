@@ -10,6 +10,7 @@ import dev.shadowcat.protocol.ProtocolVersions;
 import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.session.StatelessBridge;
 import dev.shadowcat.stream.AsyncWriter;
+import dev.shadowcat.stream.ByteBudget;
 import dev.shadowcat.stream.EventStream;
 import dev.shadowcat.stream.StreamOwner;
 
@@ -46,7 +47,7 @@ final class StatelessEndpoint {
     }
 
     static void handle(AsyncContext async, HttpServletRequest req, StatelessBridge bridge, SessionStore sessions,
-                       byte[] body, int queueFrames) {
+                       byte[] body, dev.shadowcat.config.ServerSettings server) {
         Message m;
         try {
             m = Message.parse(body);
@@ -104,17 +105,17 @@ final class StatelessEndpoint {
                 return;
             }
         }
-        dispatch(async, bridge, sessions, m, queueFrames);
+        dispatch(async, bridge, sessions, m, server);
     }
 
     private static void dispatch(AsyncContext async, StatelessBridge bridge, SessionStore sessions, Message m,
-                                 int queueFrames) {
+                                 dev.shadowcat.config.ServerSettings server) {
         switch (m.method()) {
             case "server/discover" -> {
-                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
+                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, server);
                 bridge.discover(m, sink(r));
             }
-            case "subscriptions/listen" -> listen(async, bridge, m, queueFrames);
+            case "subscriptions/listen" -> listen(async, bridge, m, server);
             default -> {
                 // counted in flight like a session's request, so that shutdown waits for it; refused while draining
                 if (!sessions.enterStateless()) {
@@ -129,7 +130,7 @@ final class StatelessEndpoint {
                         sessions.exitStateless();
                     }
                 };
-                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, queueFrames);
+                PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, server);
                 StatelessBridge.Sink out = sink(r);
                 Runnable cancel = bridge.request(m, new StatelessBridge.Sink() {
                     @Override
@@ -165,7 +166,8 @@ final class StatelessEndpoint {
         };
     }
 
-    private static void listen(AsyncContext async, StatelessBridge bridge, Message m, int queueFrames) {
+    private static void listen(AsyncContext async, StatelessBridge bridge, Message m,
+                               dev.shadowcat.config.ServerSettings server) {
         JsonObject filter;
         long span = m.paramsPath("notifications");
         try (var reader = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(span < 0 ? "{}" : m.textAt(span)))) {
@@ -177,9 +179,10 @@ final class StatelessEndpoint {
         }
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
         McpServlet.sseHeaders(resp);
-        EventStream stream = new EventStream(0, 0, false, 0);
+        EventStream stream = EventStream.unkept();
         try {
-            AsyncWriter w = AsyncWriter.start(async, queueFrames, x -> bridge.unlisten(stream));
+            AsyncWriter w = AsyncWriter.start(async, server.sseQueueFrames(), server.sseQueueBytes(), ByteBudget.UNLIMITED,
+                    x -> bridge.unlisten(stream));
             stream.attach(w, Long.MAX_VALUE);
         } catch (java.io.IOException e) {
             return;

@@ -69,7 +69,7 @@ class DemoMcpServerTest {
                 assertEquals("object", tool.asJsonObject().getJsonObject("inputSchema").getString("type"));
             }
             assertEquals(new TreeSet<>(List.of("echo", "add", "pid", "progress", "log", "sample", "elicit", "roots",
-                    "sleep", "crash", "garbage", "touch", "env", "cwd", "big", "error")), names);
+                    "sleep", "crash", "garbage", "touch", "env", "cwd", "big", "error", "flood")), names);
         }
     }
 

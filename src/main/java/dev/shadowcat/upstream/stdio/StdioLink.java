@@ -210,7 +210,8 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         try {
             m = Message.parse(line);
         } catch (ProtocolException e) {
-            LOG.warning(() -> process.label() + " wrote a line that is not JSON-RPC (" + e.getMessage() + "); ignored");
+            LOG.warning(() -> process.label() + " wrote a line that is not JSON-RPC (" + e.getMessage() + "); ignored: "
+                    + printablePrefix(line, 200));
             return;
         }
         try {
@@ -224,6 +225,28 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             // a fault in one session's handling must not take the child (and every other session on it) down
             LOG.log(java.util.logging.Level.SEVERE, process.label() + ": handling " + m + " failed", e);
         }
+    }
+
+    /**
+     * The start of a line a child wrote, safe for a log: at most {@code max} bytes, non-printable ASCII and
+     * non-ASCII bytes as {@code \\xNN}, so a hostile child cannot forge log lines or flood the log.
+     */
+    static String printablePrefix(byte[] line, int max) {
+        StringBuilder b = new StringBuilder("\"");
+        int n = Math.min(line.length, max);
+        for (int i = 0; i < n; i++) {
+            int c = line[i] & 0xff;
+            if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+                b.append((char) c);
+            } else {
+                b.append(String.format("\\x%02x", c));
+            }
+        }
+        b.append('"');
+        if (line.length > max) {
+            b.append("… (").append(line.length).append(" bytes)");
+        }
+        return b.toString();
     }
 
     private void onResponse(Message m) {
