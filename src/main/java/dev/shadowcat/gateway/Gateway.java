@@ -52,6 +52,10 @@ public class Gateway {
     private volatile GatewayMetrics metrics;
     private volatile AuditLog audit;
     private volatile boolean stopped;
+    /** The first drain; later callers wait for it (the JVM-exit hook and the container's destroy may race). */
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> drain =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile ExitDrain exitDrain;
 
     /** The threads and schedulers (a bean of its own, with its own {@code @PreDestroy}). */
     @Inject
@@ -97,6 +101,7 @@ public class Gateway {
             this.audit = a;
             this.sessions = reg;
             scheduleUpkeep(cfg, reg);
+            this.exitDrain = ExitDrain.register(this::drain);
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
             upstreams.stop();
@@ -233,9 +238,57 @@ public class Gateway {
     }
 
     /**
+     * Refuses new work (initialize, new requests: 503 with {@code Retry-After}), lets the calls in flight finish
+     * until {@code server.shutdownTimeoutSeconds}, then answers every call still open with a JSON-RPC error
+     * ({@code -32002}, "the gateway is shutting down") on its own stream and closes every session. Idempotent;
+     * a second caller waits for the first (bounded). Runs on JVM exit before the container closes connections
+     * ({@link ExitDrain}), and as the first step of {@link #stop()}.
+     */
+    public void drain() {
+        SessionStore reg = sessions;
+        if (reg == null) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> first = drain.compareAndExchange(null, mine);
+        if (first != null) {
+            try {
+                first.get(config.server().shutdownTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.warning("shutdown: the drain begun elsewhere did not finish: " + e);
+            }
+            return;
+        }
+        try {
+            long t0 = System.nanoTime();
+            reg.beginShutdown();
+            long deadline = t0 + config.server().shutdownTimeout().toNanos();
+            while (reg.inFlight() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            long left = reg.inFlight();
+            if (left > 0) {
+                LOG.warning("shutdown: " + left + " requests still in flight after "
+                        + config.server().shutdownTimeout().toMillis() + " ms; answering them with an error");
+            }
+            reg.closeAll("the gateway is shutting down");
+            bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
+            LOG.info("drained in " + (System.nanoTime() - t0) / 1_000_000 + " ms (" + left + " calls cut short)");
+        } finally {
+            mine.complete(null);
+        }
+    }
+
+    /**
      * Drains and stops everything, in order, while every bean is still alive (called by {@link GatewayLifecycle} on
-     * {@code @BeforeDestroyed}; also the idempotent {@code @PreDestroy}): refuse new sessions and 2026-07-28
-     * requests, wait for in-flight requests up to the shutdown timeout, close every session, stop the upstreams
+     * {@code @BeforeDestroyed}; also the idempotent {@code @PreDestroy}): {@link #drain()}, then stop the upstreams
      * (every child process tree, the HTTP clients), the schedulers, the audit log, the meters; join the pipe threads.
      */
     @PreDestroy
@@ -245,22 +298,11 @@ public class Gateway {
             return;
         }
         long t0 = System.nanoTime();
-        reg.beginShutdown();
-        long deadline = t0 + config.server().shutdownTimeout().toNanos();
-        while (reg.inFlight() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        ExitDrain hook = exitDrain;
+        if (hook != null) {
+            hook.unregister();
         }
-        if (reg.inFlight() > 0) {
-            LOG.warning("shutdown: " + reg.inFlight() + " requests still in flight after "
-                    + config.server().shutdownTimeout().toMillis() + " ms; ending them");
-        }
-        reg.closeAll("the gateway is shutting down");
-        bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
+        drain();
         upstreams.stop();
         schedulers.stop();
         if (audit != null) {

@@ -226,10 +226,14 @@ public class LegacySseServlet extends HttpServlet {
                         "send initialize first", null));
                 return;
             }
+            if (m.isRequest() && sessions.isShuttingDown()) {
+                HttpErrors.unavailable(async, m.idJson(), "the gateway is shutting down; retry on another instance");
+                return;
+            }
             McpServlet.writeAsync(async, 202, null);
             s.dispatch(m, c);
         } catch (SessionStore.RefusedException e) {
-            McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, e.getMessage(), null));
+            HttpErrors.unavailable(async, m.idJson(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "legacy message failed", e);
             McpServlet.writeAsync(async, 500, Errors.response(null, ErrorCodes.INTERNAL_ERROR, "Internal error; the gateway log has the details", null));

@@ -213,8 +213,7 @@ public class McpServlet extends HttpServlet {
         try {
             s = sessions.create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, async.getRequest().getRemoteAddr());
         } catch (SessionStore.RefusedException e) {
-            writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
-                    "Service Unavailable: " + e.getMessage(), null));
+            HttpErrors.unavailable(async, m.idJson(), e.getMessage());
             return;
         }
         s.open(m, new PostResponse(async, s, 1, false, s.id(), gateway.config().server()));
@@ -235,6 +234,19 @@ public class McpServlet extends HttpServlet {
                 }
                 requests++;
             }
+        }
+        if (requests > 0 && sessions.isShuttingDown()) {
+            // draining: calls in flight finish, new ones go elsewhere; answers to the server's own requests still pass
+            String firstId = null;
+            for (Message m : msgs) {
+                if (!m.isRequest()) {
+                    session.dispatch(m, null);
+                } else if (firstId == null) {
+                    firstId = m.idJson();
+                }
+            }
+            HttpErrors.unavailable(async, firstId, "the gateway is shutting down; retry on another instance");
+            return;
         }
         ResponseSink sink = requests == 0 ? null : new PostResponse(async, session, requests, msgs.size() > 1, null,
                 gateway.config().server());

@@ -119,9 +119,7 @@ final class StatelessEndpoint {
             default -> {
                 // counted in flight like a session's request, so that shutdown waits for it; refused while draining
                 if (!sessions.enterStateless()) {
-                    ((jakarta.servlet.http.HttpServletResponse) async.getResponse()).setHeader("Retry-After", "5");
-                    McpServlet.writeAsync(async, 503, Errors.response(m.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE,
-                            "Service Unavailable: the gateway is shutting down", null));
+                    HttpErrors.unavailable(async, m.idJson(), "the gateway is shutting down; retry on another instance");
                     return;
                 }
                 java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);

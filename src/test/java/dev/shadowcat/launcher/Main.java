@@ -52,7 +52,7 @@ public final class Main {
         }
         server.setHandler(app);
         server.setStopAtShutdown(true);
-        server.setStopTimeout(5_000);
+        server.setStopTimeout(15_000); // above server.shutdownTimeoutSeconds (10 s): the gateway drains first (ExitDrain)
         try {
             server.start();
         } catch (Exception e) {
