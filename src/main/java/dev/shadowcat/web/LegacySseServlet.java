@@ -175,7 +175,7 @@ public class LegacySseServlet extends HttpServlet {
             HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: unknown or closed legacy session");
             return;
         }
-        String ct = req.getContentType();
+        String ct = req.getHeader("Content-Type"); // not getContentType(): Jetty throws on a malformed charset
         if (!Accept.isJson(ct)) {
             HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST, "Unsupported Media Type: POST bodies must be application/json");
             return;

@@ -133,7 +133,7 @@ public class McpServlet extends HttpServlet {
                     "Not Acceptable: POST requires Accept to list both application/json and text/event-stream");
             return;
         }
-        String ct = req.getContentType();
+        String ct = req.getHeader("Content-Type"); // not getContentType(): Jetty throws on a malformed charset
         if (!Accept.isJson(ct)) {
             HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST,
                     "Unsupported Media Type: POST bodies must be application/json");
