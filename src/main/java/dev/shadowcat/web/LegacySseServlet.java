@@ -171,18 +171,18 @@ public class LegacySseServlet extends HttpServlet {
     private void post(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String key = req.getParameter("sessionId");
         Connection c = key == null ? null : connections.get(key);
+        int limit = gateway.config().server().maxBodyBytes();
         if (c == null) {
-            HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: unknown or closed legacy session");
+            HttpErrors.afterBody(req, resp, limit, 404, ErrorCodes.INVALID_REQUEST, "Not Found: unknown or closed legacy session");
             return;
         }
         String ct = req.getHeader("Content-Type"); // not getContentType(): Jetty throws on a malformed charset
         if (!Accept.isJson(ct)) {
-            HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST, "Unsupported Media Type: POST bodies must be application/json");
+            HttpErrors.afterBody(req, resp, limit, 415, ErrorCodes.INVALID_REQUEST, "Unsupported Media Type: POST bodies must be application/json");
             return;
         }
-        int limit = gateway.config().server().maxBodyBytes();
         if (req.getContentLengthLong() > limit) {
-            HttpErrors.send(resp, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
+            HttpErrors.afterBody(req, resp, limit, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
             return;
         }
         AsyncContext async = req.startAsync();

@@ -61,7 +61,7 @@ public class McpServlet extends HttpServlet {
             case "DELETE" -> delete(req, resp);
             default -> {
                 resp.setHeader("Allow", ALLOW);
-                HttpErrors.send(resp, 405, ErrorCodes.INVALID_REQUEST,
+                HttpErrors.refuse(req, resp, 405, ErrorCodes.INVALID_REQUEST,
                         "Method Not Allowed: the MCP endpoint takes " + ALLOW);
             }
         }
@@ -73,7 +73,7 @@ public class McpServlet extends HttpServlet {
         String name = path == null || path.equals("/") ? null : path.substring(1);
         Upstream u = gateway.upstream(name);
         if (u == null) {
-            HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: no upstream named '" + name
+            HttpErrors.refuse(req, resp, 404, ErrorCodes.INVALID_REQUEST, "Not Found: no upstream named '" + name
                     + "' (configured: " + gateway.upstreams().keySet() + ")");
         }
         return u;
@@ -83,25 +83,25 @@ public class McpServlet extends HttpServlet {
     private Session session(HttpServletRequest req, HttpServletResponse resp, Upstream u) throws IOException {
         String id = req.getHeader(SESSION_HEADER);
         if (id == null || id.isEmpty()) {
-            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST,
+            HttpErrors.refuse(req, resp, 400, ErrorCodes.INVALID_REQUEST,
                     "Bad Request: the Mcp-Session-Id header is required after initialize");
             return null;
         }
         java.util.Enumeration<String> all = req.getHeaders(SESSION_HEADER);
         all.nextElement();
         if (all.hasMoreElements()) {
-            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: more than one Mcp-Session-Id header");
+            HttpErrors.refuse(req, resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: more than one Mcp-Session-Id header");
             return null;
         }
         Session s = sessions.find(id);
         if (s == null || s.upstream() != u) {
-            HttpErrors.send(resp, 404, ErrorCodes.INVALID_REQUEST,
+            HttpErrors.refuse(req, resp, 404, ErrorCodes.INVALID_REQUEST,
                     "Not Found: unknown, expired or deleted session; send a new initialize request");
             return null;
         }
         String v = req.getHeader(VERSION_HEADER);
         if (v != null && !v.equals(s.protocolVersion())) {
-            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: MCP-Protocol-Version '" + v
+            HttpErrors.refuse(req, resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: MCP-Protocol-Version '" + v
                     + "' is not the version this session negotiated ('" + s.protocolVersion() + "')");
             return null;
         }
@@ -112,7 +112,7 @@ public class McpServlet extends HttpServlet {
     private static boolean versionHeaderOk(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String v = req.getHeader(VERSION_HEADER);
         if (v != null && !ProtocolVersions.isSupported(v)) {
-            HttpErrors.send(resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version '"
+            HttpErrors.refuse(req, resp, 400, ErrorCodes.INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version '"
                     + v + "' (supported: " + String.join(", ", ProtocolVersions.SUPPORTED) + ")");
             return false;
         }
@@ -129,13 +129,13 @@ public class McpServlet extends HttpServlet {
         }
         if (!Accept.allows(req.getHeader("Accept"), "application/json")
                 || !Accept.allows(req.getHeader("Accept"), "text/event-stream")) {
-            HttpErrors.send(resp, 406, ErrorCodes.INVALID_REQUEST,
+            HttpErrors.refuse(req, resp, 406, ErrorCodes.INVALID_REQUEST,
                     "Not Acceptable: POST requires Accept to list both application/json and text/event-stream");
             return;
         }
         String ct = req.getHeader("Content-Type"); // not getContentType(): Jetty throws on a malformed charset
         if (!Accept.isJson(ct)) {
-            HttpErrors.send(resp, 415, ErrorCodes.INVALID_REQUEST,
+            HttpErrors.refuse(req, resp, 415, ErrorCodes.INVALID_REQUEST,
                     "Unsupported Media Type: POST bodies must be application/json");
             return;
         }
@@ -338,45 +338,9 @@ public class McpServlet extends HttpServlet {
         resp.setContentLength(0);
     }
 
-    /**
-     * 413 for a declared body over the limit. A client still writing its body would see a reset instead of the
-     * answer if the connection closed under it, so a body up to 16 times the limit is read and dropped first
-     * (without blocking); a larger one is answered at once and the connection closed.
-     */
+    /** 413 for a declared body over the limit, after dropping the body (see {@link HttpErrors#afterBody}). */
     private static void refuseTooLarge(HttpServletRequest req, HttpServletResponse resp, int limit) throws IOException {
-        byte[] body = Errors.response(null, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes", null);
-        if (req.getContentLengthLong() > 16L * limit) {
-            resp.setHeader("Connection", "close");
-            HttpErrors.send(resp, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
-            return;
-        }
-        AsyncContext async = req.startAsync();
-        async.setTimeout(30_000);
-        jakarta.servlet.ServletInputStream in = req.getInputStream();
-        in.setReadListener(new jakarta.servlet.ReadListener() {
-            private final byte[] sink = new byte[8192];
-
-            @Override
-            public void onDataAvailable() throws IOException {
-                while (in.isReady() && in.read(sink) >= 0) {
-                    // dropped
-                }
-            }
-
-            @Override
-            public void onAllDataRead() {
-                writeAsync(async, 413, body);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                try {
-                    async.complete();
-                } catch (IllegalStateException ignored) {
-                    // already complete
-                }
-            }
-        });
+        HttpErrors.afterBody(req, resp, limit, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
     }
 
     // ---- helpers ----

@@ -184,6 +184,42 @@ class HeaderFuzzIT {
                 () -> "stack trace logged for " + door + " " + header + ": " + printable(value));
     }
 
+    /**
+     * A large body refused early (unknown session, too large, wrong type) gets its answer, not a reset: the body
+     * is read and dropped before the answer, so the client is never cut off while still writing it.
+     */
+    @net.jqwik.api.Example
+    void largeBodiesRefusedEarlyGetTheirAnswerNotAReset() throws Exception {
+        String[][] cases = {
+                {"/mcp", "Mcp-Session-Id: not-a-session\r\nMCP-Protocol-Version: 2025-11-25\r\n", "3", "404"},
+                {"/mcp", "", "5", "413"},
+                {"/messages?sessionId=not-a-session", "", "3", "404"},
+                {"/messages?sessionId=not-a-session", "", "5", "404"},
+                {"/messages?" + legacySessionQuery, "", "5", "413"},
+        };
+        for (String[] c : cases) {
+            for (int i = 0; i < 3; i++) {
+                byte[] body = new byte[Integer.parseInt(c[2]) << 20];
+                java.util.Arrays.fill(body, (byte) 'x');
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(("POST " + c[0] + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                            + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                            + c[1] + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    try {
+                        s.getOutputStream().write(body);
+                        s.getOutputStream().flush();
+                    } catch (IOException e) {
+                        throw new AssertionError(c[0] + " with " + c[2] + " MiB: the connection was reset under the body", e);
+                    }
+                    String response = readResponse(s.getInputStream(), false);
+                    assertTrue(response.startsWith("HTTP/1.1 " + c[3]), c[0] + " " + c[2] + " MiB: " + response);
+                    assertTrue(response.contains("\"error\""), response);
+                }
+            }
+        }
+    }
+
     @Property(tries = 1)
     void theWellBehavedSessionStillWorks() throws Exception {
         assertNotNull(session);
