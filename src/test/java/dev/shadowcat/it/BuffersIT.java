@@ -9,8 +9,6 @@ import org.jboss.arquillian.container.test.api.OperateOnDeployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import javax.management.ObjectName;
-import java.io.File;
 import java.io.OutputStream;
 import java.io.StringReader;
 import java.lang.management.ManagementFactory;
@@ -64,8 +61,7 @@ class BuffersIT {
 
     @Deployment(name = DEPLOYMENT, managed = false, testable = false)
     static WebArchive war() {
-        return ShrinkWrap.create(ZipImporter.class, "shadowcat.war")
-                .importFrom(new File(System.getProperty("shadowcat.war", "target/shadowcat.war"))).as(WebArchive.class);
+        return BuiltWar.archive();
     }
 
     private static URI mcp(URL base) {

@@ -80,7 +80,7 @@ class HeaderFuzzIT {
         ServerConnector http = new ServerConnector(server);
         http.setHost("127.0.0.1");
         server.addConnector(http);
-        WebAppContext app = WebApps.newWebApp(Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")), "/");
+        WebAppContext app = WebApps.newWebApp(BuiltWar.path(), "/");
         app.setInitParameter("shadowcat.config", cfg.toString());
         server.setHandler(app);
         server.start();

@@ -13,8 +13,6 @@ import org.jboss.arquillian.container.test.api.OperateOnDeployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.File;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -66,8 +63,7 @@ class HttpUpstreamIT {
 
     @Deployment(name = DEPLOYMENT, managed = false, testable = false)
     static WebArchive war() {
-        return ShrinkWrap.create(ZipImporter.class, "shadowcat.war")
-                .importFrom(new File(System.getProperty("shadowcat.war", "target/shadowcat.war"))).as(WebArchive.class);
+        return BuiltWar.archive();
     }
 
     @AfterAll

@@ -17,8 +17,6 @@ import org.jboss.arquillian.container.test.api.OperateOnDeployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStream;
 import java.io.StringReader;
 import java.net.URI;
@@ -85,8 +82,7 @@ class PipelineIT {
 
     @Deployment(name = DEPLOYMENT, managed = false, testable = false)
     static WebArchive war() {
-        return ShrinkWrap.create(ZipImporter.class, "shadowcat.war")
-                .importFrom(new File(System.getProperty("shadowcat.war", "target/shadowcat.war"))).as(WebArchive.class)
+        return BuiltWar.archive()
                 .addClass(FrameLogStage.class);
     }
 

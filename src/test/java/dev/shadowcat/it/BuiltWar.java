@@ -1,0 +1,22 @@
+package dev.shadowcat.it;
+
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.importer.ZipImporter;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+
+import java.nio.file.Path;
+
+/** The WAR the build produced ({@code -Dshadowcat.war}, set by failsafe), as every integration test deploys it. */
+final class BuiltWar {
+    private BuiltWar() {
+    }
+
+    static Path path() {
+        return Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")).toAbsolutePath();
+    }
+
+    /** The built WAR as an Arquillian deployment; a test may add classes to it. */
+    static WebArchive archive() {
+        return ShrinkWrap.create(ZipImporter.class, "shadowcat.war").importFrom(path().toFile()).as(WebArchive.class);
+    }
+}
