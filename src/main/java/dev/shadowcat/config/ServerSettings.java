@@ -26,11 +26,13 @@ import java.util.List;
  * @param sseQueueBytes    bytes queued for one slow SSE connection before it is closed (one frame always fits)
  * @param sessionBufferBytes bytes one session's streams may keep and queue in all
  * @param totalBufferBytes bytes all sessions together may keep and queue
+ * @param maxSessionsPerUpstream open sessions on one upstream or aggregate, so that clients of one cannot take
+ *                         every slot of {@code maxSessions} from the others
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
                              Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
                              Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient,
                              boolean apiAllowRemote, long replayBytes, long sseQueueBytes,
-                             long sessionBufferBytes, long totalBufferBytes) {
+                             long sessionBufferBytes, long totalBufferBytes, int maxSessionsPerUpstream) {
 }

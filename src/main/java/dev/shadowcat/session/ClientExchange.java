@@ -73,13 +73,24 @@ final class ClientExchange implements Exchange {
         if (response == null) {
             sink.cancelled();
         } else if (outcome == Outcome.SESSION_LOST) {
-            sink.sessionLost(response);
+            sink.sessionLost(asSessionEnded(response));
         } else {
             sink.response(response);
         }
         if (initFailed || outcome == Outcome.SESSION_LOST) {
             session.onUpstreamLost(initFailed ? "initialize failed" : "the upstream ended the session");
         }
+    }
+
+    /**
+     * Every answer that tells a client its session is gone carries the same code as the 404 for an unknown
+     * session (-32600), whichever upstream kind lost it; the message keeps the upstream's reason.
+     */
+    private byte[] asSessionEnded(byte[] response) {
+        Message m = Message.trusted(response);
+        String why = m.isError() ? m.string("error", "message") : null;
+        return Errors.response(clientIdJson, dev.shadowcat.protocol.ErrorCodes.INVALID_REQUEST,
+                "Not Found: the session ended" + (why != null ? " (" + why + ")" : "") + "; send a new initialize request", null);
     }
 
     /** Ends with 404 semantics: the client must start a new session. */

@@ -38,6 +38,7 @@ public final class SessionRegistry implements SessionStore {
     /** Sessions counted against {@code maxSessions}: reserved before a session exists, so the limit holds under races. */
     private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> perUpstream = new ConcurrentHashMap<>();
     private final AtomicLong reclaimed = new AtomicLong();
     private final dev.shadowcat.stream.StreamStats streamStats = new dev.shadowcat.stream.StreamStats();
     /** Bytes all sessions' streams keep for replay and queue for slow connections; each session has its own share. */
@@ -98,10 +99,16 @@ public final class SessionRegistry implements SessionStore {
                 throw new RefusedException("too many sessions (" + settings.maxSessions() + "); try again later");
             }
         } while (!reserved.compareAndSet(n, n + 1));
-        if (!reserveClient(client)) {
+        if (!reserve(perClient, client, settings.maxSessionsPerClient())) {
             reserved.decrementAndGet();
             throw new RefusedException("too many sessions from this client (" + settings.maxSessionsPerClient()
                     + "); end some (DELETE) or try again later");
+        }
+        if (!reserve(perUpstream, upstream.name(), settings.maxSessionsPerUpstream())) {
+            reserved.decrementAndGet();
+            perClient.computeIfPresent(client, (k, v) -> v <= 1 ? null : v - 1);
+            throw new RefusedException("too many sessions on upstream '" + upstream.name() + "' ("
+                    + settings.maxSessionsPerUpstream() + "); try again later");
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
@@ -118,11 +125,11 @@ public final class SessionRegistry implements SessionStore {
         return s;
     }
 
-    private boolean reserveClient(String client) {
+    private static boolean reserve(ConcurrentHashMap<String, Integer> counts, String key, int limit) {
         boolean[] ok = {false};
-        perClient.compute(client, (k, v) -> {
+        counts.compute(key, (k, v) -> {
             int now = v == null ? 0 : v;
-            if (now >= settings.maxSessionsPerClient()) {
+            if (now >= limit) {
                 return v;
             }
             ok[0] = true;
@@ -134,6 +141,7 @@ public final class SessionRegistry implements SessionStore {
     private void release(Session s) {
         reserved.decrementAndGet();
         perClient.computeIfPresent(s.client(), (k, v) -> v <= 1 ? null : v - 1);
+        perUpstream.computeIfPresent(s.upstream().name(), (k, v) -> v <= 1 ? null : v - 1);
     }
 
     /**

@@ -299,7 +299,11 @@ class HttpUpstreamIT {
         assertEquals(200, kill.statusCode());
         HttpResponse<String> r = c.post(RawMcp.call(3, "headers", "{}"));
         assertEquals(404, r.statusCode(), "not a generic 502: " + r.body());
-        assertEquals(404, c.post(RawMcp.call(4, "headers", "{}")).statusCode(), "the gateway session is gone too");
+        HttpResponse<String> after = c.post(RawMcp.call(4, "headers", "{}"));
+        assertEquals(404, after.statusCode(), "the gateway session is gone too");
+        // one code for 'your session is gone', whether the gateway learned it from the upstream or already knew
+        assertTrue(r.body().contains("\"code\":-32600") && r.body().contains("send a new initialize request"), r.body());
+        assertTrue(after.body().contains("\"code\":-32600"), after.body());
         RawMcp again = new RawMcp(mcp(base, "echo")).open();
         assertEquals(200, again.post(RawMcp.call(2, "headers", "{}")).statusCode());
         again.delete();

@@ -48,9 +48,13 @@ class SessionRegistryTest {
     };
 
     private static ServerSettings settings(int maxSessions, int perClient, Duration reclaimIdle) {
+        return settings(maxSessions, perClient, reclaimIdle, maxSessions);
+    }
+
+    private static ServerSettings settings(int maxSessions, int perClient, Duration reclaimIdle, int perUpstream) {
         return new ServerSettings(List.of(), List.of("127.0.0.1"), 65536, Duration.ofSeconds(15), Duration.ofHours(1),
                 maxSessions, Duration.ofSeconds(1), 16, 64, Duration.ofMinutes(5), reclaimIdle, perClient, false,
-                1 << 20, 1 << 20, 4 << 20, 64 << 20);
+                1 << 20, 1 << 20, 4 << 20, 64 << 20, perUpstream);
     }
 
     private static Session open(SessionRegistry reg, Upstream u, String client) throws Exception {
@@ -108,6 +112,27 @@ class SessionRegistryTest {
         open(reg, u, "10.0.0.2"); // another client is not affected
         reg.close(a1, "done");
         open(reg, u, "10.0.0.1");
+    }
+
+    @Test
+    void clientsOfOneUpstreamCannotTakeEverySlot_andClosingOneMakesRoom() throws Exception {
+        SessionRegistry reg = new SessionRegistry(settings(10, 100, Duration.ZERO, 3), System::nanoTime);
+        ScriptedUpstream busy = ScriptedUpstream.holding("busy");
+        ScriptedUpstream other = ScriptedUpstream.holding("other");
+        Session first = open(reg, busy, "10.0.0.1");
+        open(reg, busy, "10.0.0.2");
+        open(reg, busy, "10.0.0.3");
+        SessionRegistry.RefusedException e = assertThrows(SessionRegistry.RefusedException.class, () -> open(reg, busy, "10.0.0.4"));
+        assertTrue(e.getMessage().contains("too many sessions on upstream 'busy' (3)"), e.getMessage());
+        open(reg, other, "10.0.0.4"); // the other upstream still has room
+        assertEquals(4, reg.size());
+        reg.close(first, "done");
+        open(reg, busy, "10.0.0.4");
+        // a refusal by the upstream limit gives the client's slot back
+        SessionRegistry small = new SessionRegistry(settings(10, 1, Duration.ZERO, 1), System::nanoTime);
+        open(small, busy, "c");
+        assertThrows(SessionRegistry.RefusedException.class, () -> open(small, busy, "d"));
+        open(small, other, "d");
     }
 
     @Test
