@@ -27,7 +27,7 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class SessionsResource {
     /** One row of {@code GET /api/sessions}. */
-    public record SessionInfo(String id, String upstream, String protocolVersion, String state, String createdAt,
+    public record SessionInfo(String id, String principal, String upstream, String protocolVersion, String state, String createdAt,
                               long idleSeconds, int inFlight, long requests, long bufferedBytes) {
     }
 
@@ -39,7 +39,7 @@ public class SessionsResource {
         long now = System.nanoTime();
         return sessions.sessions().stream()
                 .sorted(Comparator.comparingLong(Session::createdMillis))
-                .map(s -> new SessionInfo(s.handle(), s.upstream().name(), s.protocolVersion(), s.state().name(),
+                .map(s -> new SessionInfo(s.handle(), s.principal(), s.upstream().name(), s.protocolVersion(), s.state().name(),
                         Instant.ofEpochMilli(s.createdMillis()).toString(), (now - s.lastActiveNanos()) / 1_000_000_000L,
                         s.inFlightCount(), s.requestCount(), s.buffers().used()))
                 .toList();

@@ -65,7 +65,7 @@ public final class ConfigLoader {
     public GatewayConfig parse(String json, String origin) {
         JsonObject root = readObject(json, origin);
         try {
-            only(root, "", Set.of("server", "upstreams", "aggregates", "pipeline", "$comment"));
+            only(root, "", Set.of("server", "upstreams", "aggregates", "pipeline", "auth", "$comment"));
             ServerSettings server = server(obj(root, "server", ""));
             JsonObject ups = obj(root, "upstreams", "");
             if (ups == null || ups.isEmpty()) {
@@ -118,10 +118,49 @@ public final class ConfigLoader {
             Set<String> endpoints = new java.util.LinkedHashSet<>(upstreams.keySet());
             endpoints.addAll(aggregates.keySet());
             return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams),
-                    java.util.Collections.unmodifiableMap(aggregates), pipeline(obj(root, "pipeline", ""), endpoints));
+                    java.util.Collections.unmodifiableMap(aggregates), pipeline(obj(root, "pipeline", ""), endpoints),
+                    auth(obj(root, "auth", "")));
         } catch (ConfigException e) {
             throw new ConfigException(origin + ": " + e.getMessage(), e);
         }
+    }
+
+    private AuthConfig auth(JsonObject o) {
+        if (o == null) {
+            return AuthConfig.OFF;
+        }
+        String p = "auth.";
+        only(o, "auth", Set.of("mode", "issuer", "jwksUri", "resource", "publicBaseUrl", "audiences", "algorithms",
+                "clockSkewSeconds", "scopes", "adminRoles", "rolesClaims", "$comment"));
+        String mode = string(o, "mode", p, "bearer");
+        if (!Set.of("off", "bearer", "container").contains(mode)) {
+            throw new ConfigException(p + "mode: must be \"off\", \"bearer\" or \"container\" (got \"" + mode + "\")");
+        }
+        if ("off".equals(mode)) {
+            return AuthConfig.OFF;
+        }
+        String base = string(o, "publicBaseUrl", p, null);
+        if (base == null || !(base.startsWith("https://") || base.startsWith("http://")) || base.endsWith("/")) {
+            throw new ConfigException(p + "publicBaseUrl: required, the URL clients use, e.g. https://mcp.example.com"
+                    + " (no trailing slash; never taken from the request)");
+        }
+        String issuer = string(o, "issuer", p, null);
+        if ("bearer".equals(mode) && issuer == null) {
+            throw new ConfigException(p + "issuer: required for mode bearer (the authorization server's issuer URL)");
+        }
+        String jwks = string(o, "jwksUri", p, null);
+        List<String> algs = strings(o, "algorithms", p, List.of("RS256", "PS256", "ES256"));
+        for (String a : algs) {
+            if (!Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA").contains(a)) {
+                throw new ConfigException(p + "algorithms: '" + a + "' is not an asymmetric JWS algorithm this gateway accepts"
+                        + " (none and HS* never are)");
+            }
+        }
+        return new AuthConfig(mode, issuer, jwks == null ? null : java.net.URI.create(jwks),
+                string(o, "resource", p, base), base, strings(o, "audiences", p, List.of()), algs,
+                seconds(o, "clockSkewSeconds", p, 60, 0, 600), strings(o, "scopes", p, List.of()),
+                strings(o, "adminRoles", p, List.of("shadowcat-admin")),
+                strings(o, "rolesClaims", p, List.of("realm_access.roles", "roles", "groups")));
     }
 
     /**

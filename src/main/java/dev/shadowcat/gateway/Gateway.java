@@ -227,6 +227,11 @@ public class Gateway {
     }
 
     /** The meter registry behind {@code /metrics}, or null when metrics are off. */
+    /** The audit log, or null when {@code pipeline.audit} is off. */
+    public AuditLog audit() {
+        return audit;
+    }
+
     public GatewayMetrics metrics() {
         return metrics;
     }

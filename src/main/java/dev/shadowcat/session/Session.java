@@ -58,15 +58,18 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final dev.shadowcat.pipeline.FrontDoor frontDoor;
     /** What per-client limits count against: the principal, or the remote address until auth is on. */
     private final String client;
+    /** The caller's subject the session is bound to (anonymous while authentication is off). */
+    private final String principal;
     private volatile String protocolVersion;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
     private volatile java.util.function.Consumer<byte[]> direct;
 
     Session(String id, String handle, Upstream upstream, String protocolVersion,
-            dev.shadowcat.pipeline.FrontDoor frontDoor, String client, SessionRegistry registry) {
+            dev.shadowcat.pipeline.FrontDoor frontDoor, String client, String principal, SessionRegistry registry) {
         this.id = id;
         this.client = client;
+        this.principal = principal;
         this.frontDoor = frontDoor;
         this.handle = handle;
         this.upstream = upstream;
@@ -75,6 +78,16 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         this.lastActiveNanos = registry.now();
         this.buffers = registry.sessionBuffers();
         this.standalone = newStream();
+    }
+
+    @Override
+    public String principal() {
+        return principal;
+    }
+
+    /** Whether a request of {@code caller} may use this session: only its own principal's may. */
+    public boolean belongsTo(String caller) {
+        return principal.equals(caller);
     }
 
     /** The budget its SSE connections' queues charge. */

@@ -90,8 +90,8 @@ public final class SessionRegistry implements SessionStore {
      * Registers a new session for {@code initialize}; the caller then starts it with {@link Session#open}.
      */
     @Override
-    public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door, String client)
-            throws RefusedException {
+    public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door, String client,
+                          String principal) throws RefusedException {
         int n;
         do {
             n = reserved.get();
@@ -112,7 +112,7 @@ public final class SessionRegistry implements SessionStore {
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
-        Session s = new Session(newId(), newHandle(), upstream, version, door, client, this);
+        Session s = new Session(newId(), newHandle(), upstream, version, door, client, principal, this);
         byId.put(s.id(), s);
         byHandle.put(s.handle(), s);
         if (shuttingDown) {

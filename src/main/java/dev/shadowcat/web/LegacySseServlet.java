@@ -59,15 +59,18 @@ public class LegacySseServlet extends HttpServlet {
         final Upstream upstream;
         final AsyncWriter writer;
         final String client;
+        /** The subject of the caller that opened the stream: only its requests may post to it. */
+        final String principal;
         /** Set by the first initialize: a second one, even concurrent, is refused. */
         final java.util.concurrent.atomic.AtomicBoolean initialized = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Session session;
 
-        Connection(String key, Upstream upstream, AsyncWriter writer, String client) {
+        Connection(String key, Upstream upstream, AsyncWriter writer, String client, String principal) {
             this.key = key;
             this.upstream = upstream;
             this.writer = writer;
             this.client = client;
+            this.principal = principal;
         }
 
         @Override
@@ -148,7 +151,8 @@ public class LegacySseServlet extends HttpServlet {
                 holder[0].ended();
             }
         });
-        Connection c = new Connection(key, u, w, req.getRemoteAddr());
+        var caller = dev.shadowcat.auth.Caller.of(req);
+        Connection c = new Connection(key, u, w, McpServlet.clientKey(req, caller), caller.subject());
         holder[0] = c;
         connections.put(key, c);
         if (!w.isOpen()) {
@@ -170,7 +174,9 @@ public class LegacySseServlet extends HttpServlet {
 
     private void post(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String key = req.getParameter("sessionId");
-        Connection c = key == null ? null : connections.get(key);
+        Connection found = key == null ? null : connections.get(key);
+        // another principal's session is answered as an unknown one
+        Connection c = found != null && found.principal.equals(dev.shadowcat.auth.Caller.of(req).subject()) ? found : null;
         int limit = gateway.config().server().maxBodyBytes();
         if (c == null) {
             HttpErrors.afterBody(req, resp, limit, 404, ErrorCodes.INVALID_REQUEST, "Not Found: unknown or closed legacy session");
@@ -210,7 +216,7 @@ public class LegacySseServlet extends HttpServlet {
                 }
                 Session created;
                 try {
-                    created = sessions.create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client);
+                    created = sessions.create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client, c.principal);
                 } catch (SessionStore.RefusedException e) {
                     c.initialized.set(false); // refused: the client may try again later on this connection
                     throw e;

@@ -94,7 +94,8 @@ public class McpServlet extends HttpServlet {
             return null;
         }
         Session s = sessions.find(id);
-        if (s == null || s.upstream() != u) {
+        // another principal's session id is answered exactly as an unknown one: no oracle for stolen ids
+        if (s == null || s.upstream() != u || !s.belongsTo(dev.shadowcat.auth.Caller.of(req).subject())) {
             HttpErrors.refuse(req, resp, 404, ErrorCodes.INVALID_REQUEST,
                     "Not Found: unknown, expired or deleted session; send a new initialize request");
             return null;
@@ -211,7 +212,9 @@ public class McpServlet extends HttpServlet {
         }
         Session s;
         try {
-            s = sessions.create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, async.getRequest().getRemoteAddr());
+            var caller = dev.shadowcat.auth.Caller.of((HttpServletRequest) async.getRequest());
+            s = sessions.create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, clientKey(async.getRequest(), caller),
+                    caller.subject());
         } catch (SessionStore.RefusedException e) {
             HttpErrors.unavailable(async, m.idJson(), e.getMessage());
             return;
@@ -344,6 +347,11 @@ public class McpServlet extends HttpServlet {
     }
 
     // ---- helpers ----
+
+    /** What per-client limits count: the principal when authentication is on, else the remote address. */
+    static String clientKey(jakarta.servlet.ServletRequest req, dev.shadowcat.auth.Caller caller) {
+        return caller == dev.shadowcat.auth.Caller.ANONYMOUS ? req.getRemoteAddr() : "principal:" + caller.subject();
+    }
 
     static void sseHeaders(HttpServletResponse resp) {
         resp.setStatus(200);

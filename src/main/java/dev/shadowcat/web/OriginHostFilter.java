@@ -42,8 +42,9 @@ public class OriginHostFilter extends HttpFilter {
                     "Forbidden: Origin '" + origin + "' is not allowed (server.allowedOrigins)");
             return;
         }
-        if (!settings.apiAllowRemote() && isApi(req) && !isLoopback(req.getRemoteAddr())) {
-            // until SSO protects it: the operations API lists and ends sessions
+        if (!settings.apiAllowRemote() && !gateway.config().auth().enabled() && isApi(req)
+                && !isLoopback(req.getRemoteAddr())) {
+            // while no authentication protects it (then it needs an admin role): it lists and ends sessions
             HttpErrors.send(resp, 403, ErrorCodes.INVALID_REQUEST,
                     "Forbidden: the operations API answers loopback clients only (server.apiAllowRemote)");
             return;

@@ -36,6 +36,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void auth_isOffByDefault_andRefusesWhatWouldWeakenIt() {
+        String up = "\"upstreams\":{\"a\":{\"command\":[\"x\"]}}";
+        assertFalse(loader.parse("{" + up + "}", "t").auth().enabled());
+        AuthConfig a = loader.parse("{" + up + ",\"auth\":{\"issuer\":\"https://idp.example/realms/r\","
+                + "\"publicBaseUrl\":\"https://mcp.example.com\"}}", "t").auth();
+        assertTrue(a.bearer());
+        assertEquals("https://mcp.example.com", a.resource(), "the resource defaults to the public base URL");
+        assertEquals(List.of("RS256", "PS256", "ES256"), a.algorithms());
+        assertEquals(Duration.ofSeconds(60), a.clockSkew());
+        assertTrue(error("{" + up + ",\"auth\":{\"issuer\":\"https://i\",\"publicBaseUrl\":\"https://g\",\"algorithms\":[\"HS256\"]}}")
+                .contains("auth.algorithms: 'HS256' is not an asymmetric JWS algorithm"));
+        assertTrue(error("{" + up + ",\"auth\":{\"issuer\":\"https://i\",\"algorithms\":[\"none\"],\"publicBaseUrl\":\"https://g\"}}")
+                .contains("'none'"));
+        assertTrue(error("{" + up + ",\"auth\":{\"issuer\":\"https://i\"}}").contains("auth.publicBaseUrl: required"));
+        assertTrue(error("{" + up + ",\"auth\":{\"publicBaseUrl\":\"https://g\"}}").contains("auth.issuer: required"));
+    }
+
+    @Test
     void errors_nameTheKey() {
         assertTrue(error("{\"upstreams\":{}}").contains("upstreams: at least one"));
         assertTrue(error("{\"upstreams\":{\"a\":{}}}").contains("upstreams.a.command: required"));

@@ -1,0 +1,148 @@
+package dev.shadowcat.auth;
+
+import dev.shadowcat.config.AuthConfig;
+import dev.shadowcat.protocol.ErrorCodes;
+import dev.shadowcat.protocol.Errors;
+
+import jakarta.inject.Inject;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.annotation.WebFilter;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.IOException;
+import java.security.Principal;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The resource server's front gate on every MCP door ({@code /mcp}, {@code /sse}, {@code /messages}, the
+ * 2026-07-28 path) and on {@code /api} and {@code /metrics}, exactly as the MCP authorization spec says: 401 with
+ * {@code WWW-Authenticate: Bearer resource_metadata="…"} for a missing, invalid or expired token, 403 with
+ * {@code error="insufficient_scope"} and the scope needed, 400 for a malformed {@code Authorization} header or a
+ * token in the query string. The caller is left in the request ({@link Caller#ATTRIBUTE}); the token goes no
+ * further (the servlets never copy client headers upstream). Mapped after the Origin/Host filter (web.xml).
+ */
+@WebFilter(filterName = "auth", urlPatterns = {"/mcp", "/mcp/*", "/sse", "/sse/*", "/messages", "/messages/*", "/api/*",
+        "/metrics"}, asyncSupported = true)
+public class AuthFilter extends HttpFilter {
+    private static final long serialVersionUID = 1L;
+    /** RFC 6750 §2.1: {@code Bearer} (any case), one space, a token68. */
+    private static final Pattern BEARER = Pattern.compile("(?i)bearer ([A-Za-z0-9\\-._~+/]+=*)");
+
+    @Inject
+    transient Authenticator authenticator;
+
+    @Override
+    protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
+            throws IOException, ServletException {
+        AuthConfig a = authenticator.config();
+        if (!a.enabled()) {
+            chain.doFilter(req, resp);
+            return;
+        }
+        String path = req.getRequestURI().substring(req.getContextPath().length());
+        boolean admin = path.startsWith("/api") || path.equals("/metrics");
+        String metadata = authenticator.resourceMetadataUrl(admin ? "" : endpointPath(path));
+        String query = req.getQueryString();
+        if (query != null && (query.startsWith("access_token=") || query.contains("&access_token="))) {
+            refuse(req, resp, 400, "Bearer error=\"invalid_request\", error_description=\"tokens are accepted in the "
+                    + "Authorization header only\", resource_metadata=\"" + metadata + "\"",
+                    "Bad Request: a token in the query string is refused; send it as Authorization: Bearer", null);
+            return;
+        }
+        Caller caller;
+        if (a.bearer()) {
+            List<String> headers = Collections.list(req.getHeaders("Authorization"));
+            if (headers.isEmpty()) {
+                refuse(req, resp, 401, challenge(a, metadata, null, null), "Unauthorized: this gateway needs a bearer token", null);
+                return;
+            }
+            var m = headers.size() == 1 ? BEARER.matcher(headers.get(0).trim()) : null;
+            if (m == null || !m.matches()) {
+                refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata + "\"",
+                        "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
+                return;
+            }
+            try {
+                caller = authenticator.authenticate(m.group(1));
+            } catch (InvalidTokenException e) {
+                refuse(req, resp, 401, challenge(a, metadata, "invalid_token", e.getMessage()),
+                        "Unauthorized: the token is not accepted: " + e.getMessage(), null);
+                return;
+            }
+        } else {
+            Principal p = req.getUserPrincipal();
+            if (p == null) {
+                refuse(req, resp, 401, challenge(a, metadata, null, null),
+                        "Unauthorized: the container has not authenticated this request (see its login-config)", null);
+                return;
+            }
+            Set<String> roles = new LinkedHashSet<>();
+            for (String r : a.adminRoles()) {
+                if (req.isUserInRole(r)) {
+                    roles.add(r);
+                }
+            }
+            for (String r : a.scopes()) {
+                if (req.isUserInRole(r)) {
+                    roles.add(r);
+                }
+            }
+            caller = new Caller(p.getName(), Set.copyOf(roles), Set.of(), 0);
+        }
+        List<String> needed = admin ? a.adminRoles() : a.scopes();
+        if (!needed.isEmpty() && !caller.hasAny(needed)) {
+            refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", needed)
+                            + "\", resource_metadata=\"" + metadata + "\"",
+                    "Forbidden: this needs one of " + needed + (admin ? " (the operations API and metrics are for admins)" : ""),
+                    caller.subject());
+            return;
+        }
+        req.setAttribute(Caller.ATTRIBUTE, caller);
+        chain.doFilter(req, resp);
+    }
+
+    /** The MCP endpoint a path belongs to, whose metadata the challenge names: /mcp[/name] or /sse[/name]. */
+    static String endpointPath(String path) {
+        if (path.startsWith("/messages")) {
+            return "/sse";
+        }
+        return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    private static String challenge(AuthConfig a, String metadata, String error, String description) {
+        StringBuilder b = new StringBuilder("Bearer resource_metadata=\"").append(metadata).append('"');
+        if (!a.scopes().isEmpty()) {
+            b.append(", scope=\"").append(String.join(" ", a.scopes())).append('"');
+        }
+        if (error != null) {
+            b.append(", error=\"").append(error).append('"');
+            if (description != null) {
+                b.append(", error_description=\"").append(description.replace('"', '\'').replace('\\', '/')).append('"');
+            }
+        }
+        return b.toString();
+    }
+
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, int status, String wwwAuthenticate, String message,
+                        String subject) throws IOException {
+        authenticator.audit(req.getRequestURI(), status, message, subject, req.getRemoteAddr());
+        write(resp, status, wwwAuthenticate, message);
+    }
+
+    private static void write(HttpServletResponse resp, int status, String wwwAuthenticate, String message) throws IOException {
+        byte[] body = Errors.response(null, ErrorCodes.INVALID_REQUEST, message, null);
+        resp.setStatus(status);
+        resp.setHeader("WWW-Authenticate", wwwAuthenticate);
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentType("application/json");
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.shadowcat.auth;
+
+import dev.shadowcat.config.AuthConfig;
+import dev.shadowcat.gateway.Gateway;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.net.URI;
+
+/**
+ * Turns a bearer token into a {@link Caller}: from the verified-token cache, or by a signature check whose result is
+ * cached until the token expires. Built on first use from the gateway's {@code auth} configuration. Thread-safe.
+ */
+@ApplicationScoped
+public class Authenticator {
+    static final int MAX_CACHED_TOKENS = 10_000;
+
+    @Inject
+    Gateway gateway;
+
+    private volatile TokenVerifier verifier;
+    private final VerifiedTokens cache = new VerifiedTokens(MAX_CACHED_TOKENS, System::currentTimeMillis);
+
+    public AuthConfig config() {
+        return gateway.config().auth();
+    }
+
+    /**
+     * An audit line for a request refused at the gate: when, where, the status and why, and the subject when the
+     * token was valid (403); never the token. Dropped, like every audit line, only when the log's queue is full.
+     */
+    void audit(String path, int status, String reason, String subject, String remote) {
+        dev.shadowcat.audit.AuditLog log = gateway.audit();
+        if (log == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(200).append("{\"time\":\"").append(java.time.Instant.now()).append('"')
+                .append(",\"event\":\"auth-refused\"")
+                .append(",\"principal\":").append(dev.shadowcat.protocol.JsonScan.quote(subject == null ? "-" : subject))
+                .append(",\"path\":").append(dev.shadowcat.protocol.JsonScan.quote(path))
+                .append(",\"status\":").append(status)
+                .append(",\"reason\":").append(dev.shadowcat.protocol.JsonScan.quote(reason))
+                .append(",\"remote\":").append(dev.shadowcat.protocol.JsonScan.quote(remote)).append('}');
+        log.offer(sb.toString());
+    }
+
+    public Caller authenticate(String token) throws InvalidTokenException {
+        String hash = VerifiedTokens.hash(token);
+        Caller c = cache.get(hash);
+        if (c != null) {
+            return c;
+        }
+        c = verifier().verify(token);
+        cache.put(hash, c);
+        return c;
+    }
+
+    private TokenVerifier verifier() {
+        TokenVerifier v = verifier;
+        if (v == null) {
+            synchronized (this) {
+                v = verifier;
+                if (v == null) {
+                    AuthConfig a = config();
+                    v = TokenVerifier.remote(a, () -> a.jwksUri() != null ? a.jwksUri() : IssuerMetadata.jwksUri(a.issuer()));
+                    verifier = v;
+                }
+            }
+        }
+        return v;
+    }
+
+    /** Where the protected-resource metadata of {@code endpointPath} ("" for the root) is published. */
+    public String resourceMetadataUrl(String endpointPath) {
+        return config().publicBaseUrl() + "/.well-known/oauth-protected-resource" + endpointPath;
+    }
+
+    static URI uri(String s) {
+        return URI.create(s);
+    }
+}

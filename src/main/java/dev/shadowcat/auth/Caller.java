@@ -1,0 +1,45 @@
+package dev.shadowcat.auth;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+import java.util.Set;
+
+/**
+ * Who sent a request: a token's subject with its roles and scopes, or {@link #ANONYMOUS} when authentication is
+ * off. Never holds the token. Immutable.
+ *
+ * @param subject       the {@code sub} claim (or the container's principal name)
+ * @param roles         role and group names from the configured claims
+ * @param scopes        the token's scopes
+ * @param expiresAtMillis when the token expires (0: not from a token)
+ */
+public record Caller(String subject, Set<String> roles, Set<String> scopes, long expiresAtMillis)
+        implements java.security.Principal {
+    public static final Caller ANONYMOUS = new Caller(dev.shadowcat.pipeline.CallContext.ANONYMOUS, Set.of(), Set.of(), 0);
+    /** The request attribute the authentication filter leaves for the servlets. */
+    public static final String ATTRIBUTE = Caller.class.getName();
+
+    public static Caller of(HttpServletRequest req) {
+        return req.getAttribute(ATTRIBUTE) instanceof Caller c ? c : ANONYMOUS;
+    }
+
+    /** Whether any of {@code names} is one of its roles or scopes. */
+    public boolean hasAny(java.util.Collection<String> names) {
+        for (String n : names) {
+            if (roles.contains(n) || scopes.contains(n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public String getName() {
+        return subject;
+    }
+
+    @Override
+    public String toString() {
+        return "Caller{" + subject + " roles=" + roles + " scopes=" + scopes + "}";
+    }
+}

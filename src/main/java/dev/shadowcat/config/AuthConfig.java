@@ -1,0 +1,38 @@
+package dev.shadowcat.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code auth} section: the gateway as an OAuth 2.1 resource server. Immutable.
+ *
+ * @param mode            {@code off}; {@code bearer}: the gateway validates JWT access tokens itself; {@code container}:
+ *                        the servlet container has authenticated the request (its realm, an SSO valve, Jakarta
+ *                        Security) and the gateway uses {@code getUserPrincipal()} and {@code isUserInRole}
+ * @param issuer          the authorization server's issuer, matched exactly against {@code iss}
+ * @param jwksUri         its signing keys; null: taken from its OpenID Connect / RFC 8414 metadata
+ * @param resource        this gateway's canonical resource URI (RFC 8707): tokens must name it in {@code aud}
+ * @param publicBaseUrl   the URL clients reach the gateway at (behind a TLS proxy, not what the request says);
+ *                        discovery documents and {@code WWW-Authenticate} are built from it
+ * @param audiences       further accepted {@code aud} values
+ * @param algorithms      accepted JWS algorithms (asymmetric only)
+ * @param clockSkew       tolerance for {@code exp} and {@code nbf}
+ * @param scopes          scopes every MCP request needs (403 insufficient_scope without), also advertised
+ * @param adminRoles      roles or scopes that open {@code /api} and {@code /metrics}
+ * @param rolesClaims     dotted claim paths holding role or group names (Keycloak: {@code realm_access.roles})
+ */
+public record AuthConfig(String mode, String issuer, URI jwksUri, String resource, String publicBaseUrl,
+                         List<String> audiences, List<String> algorithms, Duration clockSkew, List<String> scopes,
+                         List<String> adminRoles, List<String> rolesClaims) {
+    public static final AuthConfig OFF = new AuthConfig("off", null, null, null, null, List.of(), List.of(),
+            Duration.ZERO, List.of(), List.of(), List.of());
+
+    public boolean enabled() {
+        return !"off".equals(mode);
+    }
+
+    public boolean bearer() {
+        return "bearer".equals(mode);
+    }
+}

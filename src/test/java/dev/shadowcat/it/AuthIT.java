@@ -1,0 +1,377 @@
+package dev.shadowcat.it;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import dev.shadowcat.testing.fixtures.HeaderEchoMcpServer;
+import dev.shadowcat.testing.fixtures.Keycloak;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import org.jboss.arquillian.container.test.api.Deployer;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.OperateOnDeployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.StringReader;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The gateway as an OAuth 2.1 resource server against a real Keycloak: discovery exactly as the MCP authorization
+ * spec says, valid tokens served (raw HTTP and the Java SDK with a bearer header), one refusal per kind of bad token,
+ * sessions bound to their principal, the operations API for admins only, and no client token reaching an upstream.
+ */
+@ExtendWith(ArquillianExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RunAsClient
+class AuthIT {
+    private static final String DEPLOYMENT = "shadowcat-auth";
+    private static final String PUBLIC_BASE = "https://shadowcat.test"; // as behind a TLS proxy: never the request's Host
+    private static final Path AUDIT = Path.of("target/auth-it/audit.log").toAbsolutePath();
+    private static Keycloak keycloak;
+    private static final List<String> tokensSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static HeaderEchoMcpServer echo;
+
+    @ArquillianResource
+    private Deployer deployer;
+
+    @Deployment(name = DEPLOYMENT, managed = false, testable = false)
+    static WebArchive war() {
+        return BuiltWar.archive();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (echo != null) {
+            echo.close();
+        }
+    }
+
+    private static URI at(URL base, String path) {
+        return URI.create(base.toString()).resolve(path.substring(1));
+    }
+
+    private static HttpResponse<String> get(URI uri, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(RawMcp.TIMEOUT);
+        headers.forEach(b::header);
+        return RawMcp.HTTP.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> initialize(URI endpoint, Map<String, String> headers) throws Exception {
+        return new RawMcp(endpoint).post(RawMcp.initializeBody("2025-11-25"), headers);
+    }
+
+    private static Map<String, String> bearer(String token) {
+        tokensSeen.add(token);
+        return Map.of("Authorization", "Bearer " + token);
+    }
+
+    private static RawMcp open(URI endpoint, String token) throws Exception {
+        RawMcp s = new RawMcp(endpoint);
+        HttpResponse<String> r = s.post(RawMcp.initializeBody("2025-11-25"), bearer(token));
+        assertEquals(200, r.statusCode(), r.body());
+        s.sessionId = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        assertEquals(202, s.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", bearer(token)).statusCode());
+        return s;
+    }
+
+    @Test
+    @Order(1)
+    void deploys() throws Exception {
+        keycloak = Keycloak.shared();
+        Files.createDirectories(AUDIT.getParent());
+        Files.deleteIfExists(AUDIT);
+        echo = HeaderEchoMcpServer.start();
+        String demo = "[\"${java}\", \"-XX:TieredStopAtLevel=1\", \"-cp\", \"${webapp.classpath}\", \"dev.shadowcat.demo.DemoMcpServer\"]";
+        Path cfg = Files.createTempFile("shadowcat-auth-it", ".json");
+        cfg.toFile().deleteOnExit();
+        Files.writeString(cfg, """
+                {
+                  "upstreams": {
+                    "demo": { "command": %s, "mode": "shared", "pool": { "maxSize": 2, "minIdle": 1 } },
+                    "echo": { "url": "%s" }
+                  },
+                  "auth": { "issuer": "%s", "resource": "%s", "publicBaseUrl": "%s", "clockSkewSeconds": 0 },
+                  "pipeline": { "audit": { "file": "%s" } }
+                }
+                """.formatted(demo, echo.endpoint(), keycloak.issuer("shadowcat"), Keycloak.RESOURCE, PUBLIC_BASE, AUDIT));
+        System.setProperty("shadowcat.config", cfg.toString());
+        try {
+            deployer.deploy(DEPLOYMENT);
+        } finally {
+            System.clearProperty("shadowcat.config");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void withoutAToken_everyDoorAnswers401_namingItsMetadata(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        Map<String, String> expected = Map.of("/mcp", "/mcp", "/mcp/echo", "/mcp/echo", "/sse", "/sse",
+                "/messages?sessionId=x", "/sse", "/metrics", "", "/api/sessions", "");
+        for (var e : expected.entrySet()) {
+            HttpResponse<String> r = e.getKey().startsWith("/mcp") ? initialize(at(base, e.getKey()), Map.of())
+                    : get(at(base, e.getKey()), Map.of("Accept", "text/event-stream"));
+            assertEquals(401, r.statusCode(), e.getKey() + ": " + r.body());
+            assertEquals("Bearer resource_metadata=\"" + PUBLIC_BASE + "/.well-known/oauth-protected-resource" + e.getValue() + "\"",
+                    r.headers().firstValue("WWW-Authenticate").orElse(""), e.getKey());
+            assertTrue(r.body().contains("\"error\""), r.body());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void protectedResourceMetadata_namesTheResourceAndKeycloak(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        for (String path : List.of("/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource/mcp/echo")) {
+            HttpResponse<String> r = get(at(base, path), Map.of());
+            assertEquals(200, r.statusCode(), path);
+            JsonObject m = Json.createReader(new StringReader(r.body())).readObject();
+            assertEquals(Keycloak.RESOURCE, m.getString("resource"));
+            assertEquals(List.of(keycloak.issuer("shadowcat")), m.getJsonArray("authorization_servers").getValuesAs(jakarta.json.JsonString.class)
+                    .stream().map(jakarta.json.JsonString::getString).toList());
+            assertEquals("header", m.getJsonArray("bearer_methods_supported").getString(0));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aKeycloakToken_opensASession_rawAndThroughTheJavaSdk(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String token = keycloak.clientToken("shadowcat", Keycloak.CLIENT);
+        RawMcp s = open(at(base, "/mcp/demo"), token);
+        HttpResponse<String> r = s.post(RawMcp.call(2, "echo", "{\"message\":\"authorized\"}"), bearer(token));
+        assertEquals("Echo: authorized", RawMcp.text(r.body()));
+        assertEquals(200, s.post(RawMcp.call(3, "echo", "{\"message\":\"cached\"}"), bearer(token)).statusCode());
+
+        HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(base.toString())
+                .endpoint("/mcp/demo").requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + token)).build();
+        try (McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(20)).build()) {
+            client.initialize();
+            McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("echo", Map.of("message", "sdk")));
+            assertEquals("Echo: sdk", ((McpSchema.TextContent) result.content().get(0)).text());
+        }
+    }
+
+    /** A real token's claims, re-signed or re-encoded by the test. */
+    private static JWTClaimsSet claimsOf(String token) throws Exception {
+        return SignedJWT.parse(token).getJWTClaimsSet();
+    }
+
+    private static void assertRefused(URL base, Map<String, String> headers, int status, String why) throws Exception {
+        assertRefused(base, headers, status, why, "");
+    }
+
+    /** Refused with {@code status}, a challenge, a body that names the reason ({@code because}), the token not echoed. */
+    private static void assertRefused(URL base, Map<String, String> headers, int status, String why, String because) throws Exception {
+        HttpResponse<String> r = initialize(at(base, "/mcp/demo"), headers);
+        assertEquals(status, r.statusCode(), why + ": " + r.body());
+        assertTrue(r.body().contains(because), why + ": the reason should mention '" + because + "': " + r.body());
+        String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
+        assertTrue(challenge.startsWith("Bearer"), why + ": " + challenge);
+        if (status == 401) {
+            assertTrue(challenge.contains("error=\"invalid_token\""), why + ": " + challenge);
+        }
+        for (String v : headers.values()) {
+            String token = v.replaceFirst("(?i)^bearer\\s*", "");
+            if (token.length() > 20) {
+                assertFalse(r.body().contains(token) || challenge.contains(token), why + ": the token is echoed back");
+            }
+        }
+    }
+
+    @Test
+    @Order(5)
+    void everyKindOfBadTokenIsRefused(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String good = keycloak.clientToken("shadowcat", Keycloak.CLIENT);
+        SignedJWT parsed = SignedJWT.parse(good);
+        String[] parts = good.split("\\.");
+
+        assertRefused(base, Map.of("Authorization", "Basic YWxpY2U6c2VjcmV0"), 400, "not a bearer header");
+        assertRefused(base, Map.of("Authorization", "Bearer"), 400, "a bearer header without a token");
+        assertRefused(base, Map.of("Authorization", "Bearer a b c"), 400, "a malformed token68");
+
+        HttpResponse<String> inQuery = RawMcp.HTTP.send(HttpRequest.newBuilder(URI.create(at(base, "/mcp/demo") + "?access_token=" + good))
+                .timeout(RawMcp.TIMEOUT).header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
+                .POST(HttpRequest.BodyPublishers.ofString(RawMcp.initializeBody("2025-11-25"))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, inQuery.statusCode(), "a token in the query string: " + inQuery.body());
+
+        assertRefused(base, bearer("not-a-jwt"), 401, "not a JWT");
+        // the same signature over a payload whose subject was changed
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(parts[1]), java.nio.charset.StandardCharsets.UTF_8);
+        String sub = parsed.getJWTClaimsSet().getSubject();
+        String tampered = parts[0] + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                payload.replace(sub, "someone-else").getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "." + parts[2];
+        assertRefused(base, bearer(tampered), 401, "a tampered payload", "signature");
+        assertRefused(base, bearer(parts[0] + "." + parts[1] + "." + new StringBuilder(parts[2]).reverse()), 401, "a bad signature", "signature");
+        assertRefused(base, bearer(new PlainJWT(claimsOf(good)).serialize()), 401, "alg none", "alg none");
+
+        // HS256 signed with the RSA public key as the secret (the classic algorithm-confusion attack)
+        RSAKey publicKey = (RSAKey) JWKSet.parse(keycloak.jwks("shadowcat").toString()).getKeyByKeyId(parsed.getHeader().getKeyID());
+        SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(publicKey.getKeyID()).type(JOSEObjectType.JWT).build(),
+                claimsOf(good));
+        hs.sign(new MACSigner(publicKey.toRSAPublicKey().getEncoded()));
+        assertRefused(base, bearer(hs.serialize()), 401, "HS256 with the public key", "algorithm");
+
+        // signed by a key the IdP never published, with a kid it does not know: refetched once, still refused
+        RSAKey forger = new RSAKeyGenerator(2048).keyID("rotated-" + System.nanoTime()).generate();
+        SignedJWT forged = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(forger.getKeyID()).type(JOSEObjectType.JWT).build(),
+                claimsOf(good));
+        forged.sign(new RSASSASigner(forger));
+        assertRefused(base, bearer(forged.serialize()), 401, "an unknown kid", "no matching key");
+
+        assertRefused(base, bearer(keycloak.clientToken("shadowcat", "no-audience")), 401, "another audience", "aud claim");
+        assertRefused(base, bearer(keycloak.clientToken("other", Keycloak.CLIENT)), 401, "another issuer", "iss");
+
+        String shortLived = keycloak.clientToken("shadowcat", "short-lived");
+        assertEquals(200, initialize(at(base, "/mcp/demo"), bearer(shortLived)).statusCode(), "valid while fresh");
+        Thread.sleep(3500);
+        assertRefused(base, bearer(shortLived), 401, "expired (also when cached)", "xpired");
+
+        JWTClaimsSet early = new JWTClaimsSet.Builder(claimsOf(good)).notBeforeTime(new Date(System.currentTimeMillis() + 600_000)).build();
+        SignedJWT notYet = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(forger.getKeyID()).build(), early);
+        notYet.sign(new RSASSASigner(forger));
+        assertRefused(base, bearer(notYet.serialize()), 401, "not yet valid (and signed by an unknown key)");
+    }
+
+    @Test
+    @Order(6)
+    void aSessionIsBoundToItsPrincipal(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        RawMcp s = open(at(base, "/mcp/demo"), alice);
+        HttpResponse<String> stolen = s.post(RawMcp.call(2, "echo", "{\"message\":\"mine\"}"), bearer(bob));
+        assertEquals(404, stolen.statusCode(), "another principal's session id is an unknown one: " + stolen.body());
+        HttpResponse<String> own = s.post(RawMcp.call(3, "echo", "{\"message\":\"mine\"}"), bearer(alice));
+        assertEquals("Echo: mine", RawMcp.text(own.body()));
+        assertEquals(404, RawMcp.HTTP.send(s.request(bearer(bob)).DELETE().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(200, RawMcp.HTTP.send(s.request(bearer(alice)).DELETE().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    @Test
+    @Order(6)
+    void aLegacySseSessionIsBoundToItsPrincipalToo(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        try (java.net.Socket sse = new java.net.Socket(base.getHost(), base.getPort())) {
+            sse.setSoTimeout(10_000);
+            sse.getOutputStream().write(("GET /sse/demo HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
+                    + "\r\nAccept: text/event-stream\r\nAuthorization: Bearer " + alice + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(sse.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String endpoint = null;
+            for (String line; endpoint == null && (line = in.readLine()) != null; ) {
+                if (line.startsWith("data:") && line.contains("sessionId=")) {
+                    endpoint = line.substring(5).trim();
+                }
+            }
+            assertTrue(endpoint != null, "no endpoint event");
+            URI messages = at(base, endpoint.startsWith("/") ? endpoint : "/" + endpoint);
+            HttpRequest.Builder post = HttpRequest.newBuilder(messages).timeout(RawMcp.TIMEOUT).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(RawMcp.initializeBody("2024-11-05")));
+            HttpResponse<String> byBob = RawMcp.HTTP.send(post.copy().header("Authorization", "Bearer " + bob).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, byBob.statusCode(), "another principal's legacy session: " + byBob.body());
+            HttpResponse<String> byAlice = RawMcp.HTTP.send(post.copy().header("Authorization", "Bearer " + alice).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, byAlice.statusCode(), byAlice.body());
+        }
+    }
+
+    @Test
+    @Order(7)
+    void theOperationsApiAndMetricsNeedTheAdminRole(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        RawMcp open = open(at(base, "/mcp/demo"), alice);
+        for (String path : List.of("/api/sessions", "/metrics")) {
+            HttpResponse<String> r = get(at(base, path), bearer(alice));
+            assertEquals(403, r.statusCode(), path + ": " + r.body());
+            assertEquals("Bearer error=\"insufficient_scope\", scope=\"shadowcat-admin\", resource_metadata=\"" + PUBLIC_BASE
+                    + "/.well-known/oauth-protected-resource\"", r.headers().firstValue("WWW-Authenticate").orElse(""));
+            assertEquals(200, get(at(base, path), bearer(bob)).statusCode(), path);
+        }
+        JsonArray sessions = Json.createReader(new StringReader(get(at(base, "/api/sessions"), bearer(bob)).body())).readArray();
+        String aliceSub = claimsOf(alice).getSubject();
+        assertTrue(sessions.getValuesAs(JsonObject.class).stream().anyMatch(o -> aliceSub.equals(o.getString("principal", null))),
+                "the operations API shows each session's principal: " + sessions);
+        assertFalse(sessions.toString().contains(alice), "never the token");
+        RawMcp.HTTP.send(open.request(bearer(alice)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @Order(8)
+    void theClientsTokenNeverReachesAnUpstream(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String token = keycloak.clientToken("shadowcat", Keycloak.CLIENT);
+        RawMcp s = open(at(base, "/mcp/echo"), token);
+        HttpResponse<String> r = s.post(RawMcp.call(2, "headers", "{}"), bearer(token));
+        assertEquals(200, r.statusCode(), r.body());
+        assertFalse(r.body().contains(token.substring(token.length() - 40)), "the upstream saw the client's token: " + r.body());
+        for (Map<String, List<String>> h : echo.requests()) {
+            assertFalse(new HashMap<>(h).toString().contains(token.substring(token.length() - 40)), h.toString());
+        }
+        RawMcp.HTTP.send(s.request(bearer(token)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @Order(9)
+    void theAuditLogHasEachCallsPrincipalAndEachRefusal_neverAToken() throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice"); // alice made calls in earlier tests
+        String aliceSub = claimsOf(alice).getSubject();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        String audit = "";
+        while (System.nanoTime() < deadline && !(audit.contains("auth-refused") && audit.contains(aliceSub))) {
+            Thread.sleep(100);
+            audit = Files.exists(AUDIT) ? Files.readString(AUDIT) : "";
+        }
+        assertTrue(audit.contains("\"event\":\"auth-refused\"") && audit.contains("\"status\":401")
+                && audit.contains("\"status\":403") && audit.contains("\"status\":400"), audit);
+        assertTrue(audit.contains("\"principal\":\"" + aliceSub + "\""), "calls carry the caller's subject: " + audit);
+        for (String t : tokensSeen) {
+            String sig = t.contains(".") ? t.substring(t.lastIndexOf('.') + 1) : t;
+            if (sig.length() > 20) {
+                assertFalse(audit.contains(sig), "a token reached the audit log");
+            }
+        }
+    }
+
+    @Test
+    @Order(90)
+    void undeploys() {
+        deployer.undeploy(DEPLOYMENT);
+    }
+}
