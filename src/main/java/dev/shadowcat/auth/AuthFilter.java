@@ -104,6 +104,13 @@ public class AuthFilter extends HttpFilter {
                     caller.subject());
             return;
         }
+        String endpoint = admin ? null : authenticator.endpointOf(path);
+        String denied = endpoint == null ? null : authenticator.policy().refusal(caller.grants(), endpoint);
+        if (denied != null) {
+            refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", error_description=\"" + denied
+                            + "\", resource_metadata=\"" + metadata + "\"", "Forbidden: " + denied, caller.subject());
+            return;
+        }
         req.setAttribute(Caller.ATTRIBUTE, caller);
         chain.doFilter(req, resp);
     }

@@ -20,6 +20,7 @@ public class Authenticator {
     Gateway gateway;
 
     private volatile TokenVerifier verifier;
+    private volatile dev.shadowcat.policy.AccessPolicy policy;
     private final VerifiedTokens cache = new VerifiedTokens(MAX_CACHED_TOKENS, System::currentTimeMillis);
 
     public AuthConfig config() {
@@ -69,6 +70,30 @@ public class Authenticator {
             }
         }
         return v;
+    }
+
+    /** {@code auth.policy}, compiled on first use. */
+    public dev.shadowcat.policy.AccessPolicy policy() {
+        dev.shadowcat.policy.AccessPolicy p = policy;
+        if (p == null) {
+            p = new dev.shadowcat.policy.AccessPolicy(config().policy());
+            policy = p;
+        }
+        return p;
+    }
+
+    /** The upstream or aggregate an MCP path addresses ({@code /mcp}: the default one), or null if none or unknown. */
+    String endpointOf(String path) {
+        String rest;
+        if (path.equals("/mcp") || path.equals("/sse") || path.equals("/mcp/") || path.equals("/sse/")) {
+            rest = null;
+        } else if (path.startsWith("/mcp/") || path.startsWith("/sse/")) {
+            rest = path.substring(5);
+        } else {
+            return null;
+        }
+        dev.shadowcat.upstream.Upstream u = gateway.upstream(rest);
+        return u == null ? null : u.name();
     }
 
     /** Where the protected-resource metadata of {@code endpointPath} ("" for the root) is published. */

@@ -23,6 +23,16 @@ public record Caller(String subject, Set<String> roles, Set<String> scopes, long
         return req.getAttribute(ATTRIBUTE) instanceof Caller c ? c : ANONYMOUS;
     }
 
+    /** Its roles and scopes together: what authorization rules match on. */
+    public Set<String> grants() {
+        if (scopes.isEmpty()) {
+            return roles;
+        }
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(roles);
+        all.addAll(scopes);
+        return Set.copyOf(all);
+    }
+
     /** Whether any of {@code names} is one of its roles or scopes. */
     public boolean hasAny(java.util.Collection<String> names) {
         for (String n : names) {

@@ -21,12 +21,23 @@ import java.util.List;
  * @param scopes          scopes every MCP request needs (403 insufficient_scope without), also advertised
  * @param adminRoles      roles or scopes that open {@code /api} and {@code /metrics}
  * @param rolesClaims     dotted claim paths holding role or group names (Keycloak: {@code realm_access.roles})
+ * @param policy          which callers may use which upstreams and names; none allows nothing (deny until a rule allows)
  */
 public record AuthConfig(String mode, String issuer, URI jwksUri, String resource, String publicBaseUrl,
                          List<String> audiences, List<String> algorithms, Duration clockSkew, List<String> scopes,
-                         List<String> adminRoles, List<String> rolesClaims) {
+                         List<String> adminRoles, List<String> rolesClaims, List<Rule> policy) {
     public static final AuthConfig OFF = new AuthConfig("off", null, null, null, null, List.of(), List.of(),
-            Duration.ZERO, List.of(), List.of(), List.of());
+            Duration.ZERO, List.of(), List.of(), List.of(), List.of());
+
+    /**
+     * One rule of {@code auth.policy}: callers holding any of {@code roles} (roles, groups or scopes; {@code *}: any
+     * authenticated caller) may use the upstreams and aggregates {@code upstreams} (globs) and, there, the tools,
+     * prompts and resources {@code names} lets through. Rules add up: a name is visible if any matching rule shows it.
+     *
+     * @param key where it is in the file, for messages
+     */
+    public record Rule(String key, List<String> roles, List<String> upstreams, PipelineConfig.Filter names) {
+    }
 
     public boolean enabled() {
         return !"off".equals(mode);

@@ -131,7 +131,7 @@ public final class ConfigLoader {
         }
         String p = "auth.";
         only(o, "auth", Set.of("mode", "issuer", "jwksUri", "resource", "publicBaseUrl", "audiences", "algorithms",
-                "clockSkewSeconds", "scopes", "adminRoles", "rolesClaims", "$comment"));
+                "clockSkewSeconds", "scopes", "adminRoles", "rolesClaims", "policy", "$comment"));
         String mode = string(o, "mode", p, "bearer");
         if (!Set.of("off", "bearer", "container").contains(mode)) {
             throw new ConfigException(p + "mode: must be \"off\", \"bearer\" or \"container\" (got \"" + mode + "\")");
@@ -160,7 +160,35 @@ public final class ConfigLoader {
                 string(o, "resource", p, base), base, strings(o, "audiences", p, List.of()), algs,
                 seconds(o, "clockSkewSeconds", p, 60, 0, 600), strings(o, "scopes", p, List.of()),
                 strings(o, "adminRoles", p, List.of("shadowcat-admin")),
-                strings(o, "rolesClaims", p, List.of("realm_access.roles", "roles", "groups")));
+                strings(o, "rolesClaims", p, List.of("realm_access.roles", "roles", "groups")), policy(o));
+    }
+
+    private static List<AuthConfig.Rule> policy(JsonObject auth) {
+        JsonValue v = auth.get("policy");
+        if (v == null) {
+            return List.of();
+        }
+        if (v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw new ConfigException("auth.policy: must be an array of rules");
+        }
+        List<AuthConfig.Rule> rules = new ArrayList<>();
+        for (int i = 0; i < v.asJsonArray().size(); i++) {
+            String k = "auth.policy[" + i + "]";
+            JsonValue r = v.asJsonArray().get(i);
+            if (r.getValueType() != JsonValue.ValueType.OBJECT) {
+                throw new ConfigException(k + ": must be an object");
+            }
+            JsonObject o = r.asJsonObject();
+            only(o, k, Set.of("roles", "upstreams", "tools", "prompts", "resources", "$comment"));
+            List<String> roles = strings(o, "roles", k + ".", null);
+            List<String> ups = strings(o, "upstreams", k + ".", null);
+            if (roles == null || roles.isEmpty() || ups == null || ups.isEmpty()) {
+                throw new ConfigException(k + ": needs roles (who) and upstreams (what), each a non-empty array");
+            }
+            rules.add(new AuthConfig.Rule(k, roles, ups, new PipelineConfig.Filter(names(o, "tools", k),
+                    names(o, "prompts", k), names(o, "resources", k))));
+        }
+        return List.copyOf(rules);
     }
 
     /**

@@ -21,8 +21,13 @@ public final class BuiltInStages {
      * @param metrics where call metrics go, or null for none (forward mode has no {@code /metrics})
      * @param audit   the open audit log, or null when the configuration has none
      */
-    public static List<Stage> of(PipelineConfig config, MeterRegistry metrics, AuditLog audit) {
+    public static List<Stage> of(PipelineConfig config, dev.shadowcat.config.AuthConfig auth, MeterRegistry metrics,
+                                 AuditLog audit) {
         List<Stage> stages = new ArrayList<>();
+        if (auth.enabled()) {
+            // deny until a rule allows: even an empty policy is a stage (it hides everything)
+            stages.add(new Stage("authorization", Stage.AUTHORIZATION, new dev.shadowcat.policy.AccessPolicy(auth.policy()).stage()));
+        }
         if (metrics != null) {
             stages.add(new Stage("metrics", Stage.METRICS, new MetricsStage(metrics)));
         }

@@ -90,7 +90,7 @@ public class Gateway {
             m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
             schedulers.start();
             a = BuiltInStages.openAudit(cfg.pipeline(), schedulers.threads());
-            Pipeline chain = assemblePipeline(cfg.pipeline(), m, a);
+            Pipeline chain = assemblePipeline(cfg.pipeline(), cfg.auth(), m, a);
             SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
             upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock);
             if (m != null) {
@@ -138,8 +138,8 @@ public class Gateway {
      * The one place the chain is put together: the built-in stages the configuration turns on, then the
      * deployment's own CDI beans, ordered by priority (see {@link Stage}).
      */
-    private Pipeline assemblePipeline(PipelineConfig pc, GatewayMetrics m, AuditLog a) {
-        List<Stage> builtIn = BuiltInStages.of(pc, m == null ? null : m.registry(), a);
+    private Pipeline assemblePipeline(PipelineConfig pc, dev.shadowcat.config.AuthConfig auth, GatewayMetrics m, AuditLog a) {
+        List<Stage> builtIn = BuiltInStages.of(pc, auth, m == null ? null : m.registry(), a);
         List<Stage> deployed = new ArrayList<>();
         if (deployedStages != null) {
             for (Instance.Handle<Interceptor> h : deployedStages.handles()) {

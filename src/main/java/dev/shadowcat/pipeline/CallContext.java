@@ -16,27 +16,35 @@ package dev.shadowcat.pipeline;
  * @param method          the request's method; null on a session's base context
  * @param name            the tool or prompt name, or the resource URI, the request is about; null if none
  * @param startNanos      when the request entered the pipeline ({@link System#nanoTime()})
+ * @param grants          the caller's roles, groups and scopes (empty while authentication is off)
  */
 public record CallContext(String principal, String session, String upstream, String via, FrontDoor frontDoor,
-                          String protocolVersion, boolean own, String method, String name, long startNanos) {
+                          String protocolVersion, boolean own, String method, String name, long startNanos,
+                          java.util.Set<String> grants) {
     public static final String ANONYMOUS = "anonymous";
 
     /** A session's base context. */
     public static CallContext session(String principal, String session, String upstream, String via,
                                       FrontDoor frontDoor, String protocolVersion) {
-        return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, false, null, null, 0);
+        return session(principal, java.util.Set.of(), session, upstream, via, frontDoor, protocolVersion);
+    }
+
+    /** A session's base context, with its caller's grants. */
+    public static CallContext session(String principal, java.util.Set<String> grants, String session, String upstream,
+                                      String via, FrontDoor frontDoor, String protocolVersion) {
+        return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, false, null, null, 0, grants);
     }
 
     /** The context of one request of this session. */
     public CallContext forCall(String principal, boolean own, String method, String name, long startNanos) {
         return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, own, method, name,
-                startNanos);
+                startNanos, grants);
     }
 
     /** The same context with the version the session negotiated. */
     public CallContext withProtocolVersion(String version) {
         return version == null || version.equals(protocolVersion) ? this
-                : new CallContext(principal, session, upstream, via, frontDoor, version, own, method, name, startNanos);
+                : new CallContext(principal, session, upstream, via, frontDoor, version, own, method, name, startNanos, grants);
     }
 
     /** Whether a client made this call at the endpoint it called (not the gateway, not an aggregate's member leg). */

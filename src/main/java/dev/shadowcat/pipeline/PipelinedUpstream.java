@@ -102,7 +102,7 @@ final class PipelinedUpstream implements Upstream {
 
         Attachment(ClientSession client) {
             this.client = client;
-            this.base = CallContext.session(client.principal(), client.handle(), upstream.name(), via,
+            this.base = CallContext.session(client.principal(), client.grants(), client.handle(), upstream.name(), via,
                     client.frontDoor(), client.protocolVersion());
         }
 

@@ -20,31 +20,47 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Tool, prompt and resource filtering per upstream or aggregate: hidden names are removed from list results,
- * and a request that names one is refused with a JSON-RPC error naming the rule. Stateless and thread-safe.
+ * Tool, prompt and resource filtering: hidden names are removed from list results, and a request that names one
+ * is refused with a JSON-RPC error naming the rule. Which names are hidden comes from a resolver of the call's
+ * context: per upstream or aggregate ({@code pipeline.filters}), or per caller ({@link AccessPolicy}, from
+ * {@code auth.policy}). Stateless and thread-safe.
  *
  * <p>List results are parsed and rebuilt (JSON-P) only for upstreams with rules of that kind; every other frame
  * passes without being looked at. A {@code list_changed} notification passes: the client's refetch is a list
  * request like any other and is filtered on its way back.
  */
 public final class FilterStage implements Interceptor {
-    private record Rules(NameRules tools, NameRules prompts, NameRules resources) {
+    /** What one call may see, by kind. */
+    record Rules(Visibility tools, Visibility prompts, Visibility resources) {
+        static Rules of(PipelineConfig.Filter f, String key) {
+            return new Rules(new NameRules(f.tools(), key + ".tools"), new NameRules(f.prompts(), key + ".prompts"),
+                    new NameRules(f.resources(), key + ".resources"));
+        }
     }
 
-    private final Map<String, Rules> byEndpoint = new HashMap<>();
+    private final java.util.function.Function<dev.shadowcat.pipeline.CallContext, Rules> resolver;
 
+    /** The static filters of {@code pipeline.filters}, per upstream or aggregate. */
     public FilterStage(Map<String, PipelineConfig.Filter> filters) {
+        Map<String, Rules> byEndpoint = new HashMap<>();
         for (var e : filters.entrySet()) {
-            String k = "pipeline.filters." + e.getKey();
-            PipelineConfig.Filter f = e.getValue();
-            byEndpoint.put(e.getKey(), new Rules(new NameRules(f.tools(), k + ".tools"),
-                    new NameRules(f.prompts(), k + ".prompts"), new NameRules(f.resources(), k + ".resources")));
+            byEndpoint.put(e.getKey(), Rules.of(e.getValue(), "pipeline.filters." + e.getKey()));
         }
+        this.resolver = c -> byEndpoint.get(c.upstream());
+    }
+
+    /** Rules from {@code resolver} (null: this call is not filtered). */
+    FilterStage(java.util.function.Function<dev.shadowcat.pipeline.CallContext, Rules> resolver) {
+        this.resolver = resolver;
     }
 
     @Override
     public void intercept(Frame frame, Chain chain) {
-        Rules rules = byEndpoint.get(frame.context().upstream());
+        if (frame.context().method() == null) {
+            chain.proceed(frame);
+            return;
+        }
+        Rules rules = resolver.apply(frame.context());
         if (rules == null || frame.context().method() == null) {
             chain.proceed(frame);
             return;
@@ -60,7 +76,7 @@ public final class FilterStage implements Interceptor {
                 return;
             }
         } else if (frame.isEnd() && frame.bytes() != null) {
-            NameRules r = switch (frame.context().method()) {
+            Visibility r = switch (frame.context().method()) {
                 case "tools/list" -> rules.tools;
                 case "prompts/list" -> rules.prompts;
                 case "resources/list", "resources/templates/list" -> rules.resources;
@@ -96,7 +112,7 @@ public final class FilterStage implements Interceptor {
     }
 
     /** The list response without hidden entries, or null when it has no list to filter. */
-    private static byte[] filterList(Message response, String method, NameRules rules) {
+    private static byte[] filterList(Message response, String method, Visibility rules) {
         long span = response.path("result");
         if (span < 0 || response.isError()) {
             return null;

@@ -12,7 +12,10 @@ import java.util.regex.Pattern;
  * <p>{@code *} matches any run of characters (slashes included: names and URIs are not paths here), {@code ?}
  * one character; everything else is literal.
  */
-final class NameRules {
+final class NameRules implements Visibility {
+    /** Every name visible. */
+    static final NameRules OPEN = new NameRules(dev.shadowcat.config.PipelineConfig.Names.ALL, "");
+
     private record Glob(String key, String text, Pattern pattern) {
     }
 
@@ -53,12 +56,14 @@ final class NameRules {
         return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
-    boolean isOpen() {
+    @Override
+    public boolean isOpen() {
         return allow.isEmpty() && deny.isEmpty();
     }
 
     /** Why {@code name} is hidden (the rule's key and glob), or null when it is visible. */
-    String hiddenBy(String name) {
+    @Override
+    public String hiddenBy(String name) {
         if (name == null) {
             return null;
         }

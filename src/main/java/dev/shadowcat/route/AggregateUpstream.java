@@ -359,6 +359,11 @@ public final class AggregateUpstream implements Upstream {
             }
 
             @Override
+            public java.util.Set<String> grants() {
+                return session.grants();
+            }
+
+            @Override
             public dev.shadowcat.pipeline.FrontDoor frontDoor() {
                 return session.frontDoor();
             }

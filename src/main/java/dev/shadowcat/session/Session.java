@@ -60,16 +60,19 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final String client;
     /** The caller's subject the session is bound to (anonymous while authentication is off). */
     private final String principal;
+    private final java.util.Set<String> grants;
     private volatile String protocolVersion;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
     private volatile java.util.function.Consumer<byte[]> direct;
 
     Session(String id, String handle, Upstream upstream, String protocolVersion,
-            dev.shadowcat.pipeline.FrontDoor frontDoor, String client, String principal, SessionRegistry registry) {
+            dev.shadowcat.pipeline.FrontDoor frontDoor, String client, String principal, java.util.Set<String> grants,
+            SessionRegistry registry) {
         this.id = id;
         this.client = client;
         this.principal = principal;
+        this.grants = grants;
         this.frontDoor = frontDoor;
         this.handle = handle;
         this.upstream = upstream;
@@ -83,6 +86,11 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public String principal() {
         return principal;
+    }
+
+    @Override
+    public java.util.Set<String> grants() {
+        return grants;
     }
 
     /** Whether a request of {@code caller} may use this session: only its own principal's may. */

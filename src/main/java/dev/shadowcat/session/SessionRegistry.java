@@ -91,7 +91,7 @@ public final class SessionRegistry implements SessionStore {
      */
     @Override
     public Session create(Upstream upstream, Message initialize, dev.shadowcat.pipeline.FrontDoor door, String client,
-                          String principal) throws RefusedException {
+                          String principal, java.util.Set<String> grants) throws RefusedException {
         int n;
         do {
             n = reserved.get();
@@ -112,7 +112,7 @@ public final class SessionRegistry implements SessionStore {
         }
         String asked = initialize.paramString("protocolVersion");
         String version = ProtocolVersions.isSupported(asked) ? asked : ProtocolVersions.LATEST;
-        Session s = new Session(newId(), newHandle(), upstream, version, door, client, principal, this);
+        Session s = new Session(newId(), newHandle(), upstream, version, door, client, principal, grants, this);
         byId.put(s.id(), s);
         byHandle.put(s.handle(), s);
         if (shuttingDown) {

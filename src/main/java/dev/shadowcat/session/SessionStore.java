@@ -24,16 +24,17 @@ public interface SessionStore {
 
     /** Registers a new session for {@code initialize}; the caller then starts it with {@link Session#open}. */
     default Session create(Upstream upstream, Message initialize, FrontDoor door, String client) throws RefusedException {
-        return create(upstream, initialize, door, client, dev.shadowcat.pipeline.CallContext.ANONYMOUS);
+        return create(upstream, initialize, door, client, dev.shadowcat.pipeline.CallContext.ANONYMOUS, java.util.Set.of());
     }
 
     /**
      * A new session for {@code initialize}, bound to {@code principal} (the caller's subject): a request of another
      * principal that names it is answered as for an unknown session. {@code client} is what per-client limits count
-     * (the principal when authentication is on, else the remote address).
+     * (the principal when authentication is on, else the remote address); {@code grants} are the caller's roles,
+     * groups and scopes at initialize, which the authorization stage decides on for the session's life.
      */
-    Session create(Upstream upstream, Message initialize, FrontDoor door, String client, String principal)
-            throws RefusedException;
+    Session create(Upstream upstream, Message initialize, FrontDoor door, String client, String principal,
+                   java.util.Set<String> grants) throws RefusedException;
 
     /** The open session with this secret id, or null (unknown, expired or deleted). */
     Session find(String id);

@@ -17,6 +17,11 @@ public interface ClientSession {
         return dev.shadowcat.pipeline.CallContext.ANONYMOUS;
     }
 
+    /** The caller's roles, groups and scopes, which the authorization stage decides on; empty while auth is off. */
+    default java.util.Set<String> grants() {
+        return java.util.Set.of();
+    }
+
     /** Where the client's messages enter the gateway. */
     default dev.shadowcat.pipeline.FrontDoor frontDoor() {
         return dev.shadowcat.pipeline.FrontDoor.MCP;

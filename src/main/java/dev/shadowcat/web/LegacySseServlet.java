@@ -61,16 +61,19 @@ public class LegacySseServlet extends HttpServlet {
         final String client;
         /** The subject of the caller that opened the stream: only its requests may post to it. */
         final String principal;
+        final java.util.Set<String> grants;
         /** Set by the first initialize: a second one, even concurrent, is refused. */
         final java.util.concurrent.atomic.AtomicBoolean initialized = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Session session;
 
-        Connection(String key, Upstream upstream, AsyncWriter writer, String client, String principal) {
+        Connection(String key, Upstream upstream, AsyncWriter writer, String client, String principal,
+                   java.util.Set<String> grants) {
             this.key = key;
             this.upstream = upstream;
             this.writer = writer;
             this.client = client;
             this.principal = principal;
+            this.grants = grants;
         }
 
         @Override
@@ -152,7 +155,7 @@ public class LegacySseServlet extends HttpServlet {
             }
         });
         var caller = dev.shadowcat.auth.Caller.of(req);
-        Connection c = new Connection(key, u, w, McpServlet.clientKey(req, caller), caller.subject());
+        Connection c = new Connection(key, u, w, McpServlet.clientKey(req, caller), caller.subject(), caller.grants());
         holder[0] = c;
         connections.put(key, c);
         if (!w.isOpen()) {
@@ -216,7 +219,7 @@ public class LegacySseServlet extends HttpServlet {
                 }
                 Session created;
                 try {
-                    created = sessions.create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client, c.principal);
+                    created = sessions.create(c.upstream, m, dev.shadowcat.pipeline.FrontDoor.SSE, c.client, c.principal, c.grants);
                 } catch (SessionStore.RefusedException e) {
                     c.initialized.set(false); // refused: the client may try again later on this connection
                     throw e;

@@ -214,7 +214,7 @@ public class McpServlet extends HttpServlet {
         try {
             var caller = dev.shadowcat.auth.Caller.of((HttpServletRequest) async.getRequest());
             s = sessions.create(u, m, dev.shadowcat.pipeline.FrontDoor.MCP, clientKey(async.getRequest(), caller),
-                    caller.subject());
+                    caller.subject(), caller.grants());
         } catch (SessionStore.RefusedException e) {
             HttpErrors.unavailable(async, m.idJson(), e.getMessage());
             return;

@@ -126,7 +126,12 @@ class AuthIT {
                     "demo": { "command": %s, "mode": "shared", "pool": { "maxSize": 2, "minIdle": 1 } },
                     "echo": { "url": "%s" }
                   },
-                  "auth": { "issuer": "%s", "resource": "%s", "publicBaseUrl": "%s", "clockSkewSeconds": 0 },
+                  "auth": { "issuer": "%s", "resource": "%s", "publicBaseUrl": "%s", "clockSkewSeconds": 0,
+                            "policy": [
+                              { "roles": ["mcp-service"], "upstreams": ["*"] },
+                              { "roles": ["mcp-user"], "upstreams": ["demo"], "tools": { "deny": ["crash", "env"] } },
+                              { "roles": ["shadowcat-admin"], "upstreams": ["demo"] }
+                            ] },
                   "pipeline": { "audit": { "file": "%s" } }
                 }
                 """.formatted(demo, echo.endpoint(), keycloak.issuer("shadowcat"), Keycloak.RESOURCE, PUBLIC_BASE, AUDIT));
@@ -345,6 +350,41 @@ class AuthIT {
             assertFalse(new HashMap<>(h).toString().contains(token.substring(token.length() - 40)), h.toString());
         }
         RawMcp.HTTP.send(s.request(bearer(token)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<String> toolNames(RawMcp s, String token) throws Exception {
+        HttpResponse<String> r = s.post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}", bearer(token));
+        String json = r.body().startsWith("{") ? r.body()
+                : r.body().lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).trim()).findFirst().orElseThrow();
+        return Json.createReader(new StringReader(json)).readObject().getJsonObject("result").getJsonArray("tools")
+                .getValuesAs(JsonObject.class).stream().map(t -> t.getString("name")).toList();
+    }
+
+    @Test
+    @Order(8)
+    void rolesDecideWhichUpstreamsAndToolsACallerSees_denyUntilARuleAllows(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice"); // mcp-user: demo without crash and env
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");     // also shadowcat-admin: all of demo
+        String carol = keycloak.userToken("shadowcat", Keycloak.CLIENT, "carol"); // no role: nothing
+
+        RawMcp a = open(at(base, "/mcp/demo"), alice);
+        List<String> aliceTools = toolNames(a, alice);
+        assertTrue(aliceTools.contains("echo") && !aliceTools.contains("crash") && !aliceTools.contains("env"), aliceTools.toString());
+        HttpResponse<String> crash = a.post(RawMcp.call(8, "crash", "{}"), bearer(alice));
+        assertTrue(crash.body().contains("\"code\":-32602") && crash.body().contains("auth.policy[1].tools.deny"), crash.body());
+        RawMcp b = open(at(base, "/mcp/demo"), bob);
+        assertTrue(toolNames(b, bob).contains("crash"), "a second rule adds what the first hides");
+
+        HttpResponse<String> echoForAlice = initialize(at(base, "/mcp/echo"), bearer(alice));
+        assertEquals(403, echoForAlice.statusCode(), echoForAlice.body());
+        assertTrue(echoForAlice.headers().firstValue("WWW-Authenticate").orElse("").contains("error=\"insufficient_scope\""));
+        assertTrue(echoForAlice.body().contains("no auth.policy rule"), echoForAlice.body());
+        HttpResponse<String> nothing = initialize(at(base, "/mcp/demo"), bearer(carol));
+        assertEquals(403, nothing.statusCode(), "deny until a rule allows: " + nothing.body());
+        for (RawMcp s : List.of(a)) {
+            RawMcp.HTTP.send(s.request(bearer(alice)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        }
+        RawMcp.HTTP.send(b.request(bearer(bob)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
