@@ -2,7 +2,6 @@ package dev.shadowcat.auth;
 
 import dev.shadowcat.config.AuthConfig;
 import dev.shadowcat.protocol.ErrorCodes;
-import dev.shadowcat.protocol.Errors;
 
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
@@ -140,16 +139,9 @@ public class AuthFilter extends HttpFilter {
     private void refuse(HttpServletRequest req, HttpServletResponse resp, int status, String wwwAuthenticate, String message,
                         String subject) throws IOException {
         authenticator.audit(req.getRequestURI(), status, message, subject, req.getRemoteAddr());
-        write(resp, status, wwwAuthenticate, message);
-    }
-
-    private static void write(HttpServletResponse resp, int status, String wwwAuthenticate, String message) throws IOException {
-        byte[] body = Errors.response(null, ErrorCodes.INVALID_REQUEST, message, null);
-        resp.setStatus(status);
         resp.setHeader("WWW-Authenticate", wwwAuthenticate);
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentType("application/json");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
+        // the body of a refused POST is read and dropped first: closed under an unread body, the connection would
+        // fail the client's next request on it (Java's HttpClient reports "header parser received no bytes")
+        dev.shadowcat.web.HttpErrors.refuse(req, resp, status, ErrorCodes.INVALID_REQUEST, message);
     }
 }

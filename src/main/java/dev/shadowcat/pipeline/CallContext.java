@@ -37,6 +37,12 @@ public record CallContext(String principal, String session, String upstream, Str
 
     /** The context of one request of this session. */
     public CallContext forCall(String principal, boolean own, String method, String name, long startNanos) {
+        return forCall(principal, grants, own, method, name, startNanos);
+    }
+
+    /** The context of one request made for a caller of its own (a 2026-07-28 call over a shared upstream session). */
+    public CallContext forCall(String principal, java.util.Set<String> grants, boolean own, String method, String name,
+                               long startNanos) {
         return new CallContext(principal, session, upstream, via, frontDoor, protocolVersion, own, method, name,
                 startNanos, grants);
     }

@@ -111,7 +111,7 @@ final class PipelinedUpstream implements Upstream {
         }
 
         private CallContext call(Exchange ex, Message m) {
-            return context().forCall(ex.principal(), ex.gatewayOwn(), m.method(), target(m), System.nanoTime());
+            return context().forCall(ex.principal(), ex.grants(), ex.gatewayOwn(), m.method(), target(m), System.nanoTime());
         }
 
         void start(Message initialize, Exchange init) {

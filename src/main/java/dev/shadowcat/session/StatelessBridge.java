@@ -193,6 +193,14 @@ public final class StatelessBridge implements ClientSession {
      * @return a cancel action for when the client closes the stream early
      */
     public Runnable request(Message request, Sink sink) {
+        return request(request, dev.shadowcat.pipeline.CallContext.ANONYMOUS, java.util.Set.of(), sink);
+    }
+
+    /**
+     * As {@link #request(Message, Sink)}, for the caller {@code principal} with {@code grants}: the call crosses the
+     * pipeline as theirs (though the upstream session is shared), and a requestState it gets back resumes only for it.
+     */
+    public Runnable request(Message request, String principal, java.util.Set<String> grants, Sink sink) {
         JsonObject caps = capabilities(request);
         long tokenSpan = request.paramsPath("_meta", "progressToken");
         String clientToken = tokenSpan >= 0 ? request.textAt(tokenSpan) : null;
@@ -210,7 +218,7 @@ public final class StatelessBridge implements ClientSession {
                 return () -> { };
             }
             if (params.containsKey("requestState")) {
-                return resume(request, round, params);
+                return resume(request, round, params, principal);
             }
             // responses without a state answer nothing the gateway asked: the call starts afresh and asks again
             forward = InputResponses.strip(request, params);
@@ -218,7 +226,7 @@ public final class StatelessBridge implements ClientSession {
         String minted = "\"shadowcat-sl-" + ids.incrementAndGet() + "\"";
         Message upstreamRequest = Message.trusted(forward.rewrite(minted, tokenSpan < 0 ? -1 : forward.paramsPath("_meta", "progressToken"),
                 tokenSpan >= 0 ? minted : null));
-        StatelessCall call = new StatelessCall(this, signer.newCallId(), round, minted);
+        StatelessCall call = new StatelessCall(this, signer.newCallId(), round, minted, principal, grants);
         boolean own = needsOwnSession(request, caps);
         (own ? open(new CallSession()) : session()).whenComplete((o, err) -> {
             if (err != null) {
@@ -236,10 +244,14 @@ public final class StatelessBridge implements ClientSession {
         return () -> call.clientLeft(round);
     }
 
-    private Runnable resume(Message request, StatelessCall.Round round, JsonObject params) {
+    private Runnable resume(Message request, StatelessCall.Round round, JsonObject params, String principal) {
         String name = StatelessCall.nameOf(request);
         RequestStateSigner.State state = signer.verify(params.getString("requestState"), stateScope(request.method()), name);
         StatelessCall call = state == null ? null : parked.get(state.callId());
+        if (call != null && !call.principal.equals(principal)) {
+            state = null; // another caller's state: refused exactly as a forged one
+            call = null;
+        }
         Runnable cancel = call == null ? null : call.resume(state.round(), round,
                 params.containsKey("inputResponses") ? params.getJsonObject("inputResponses") : null);
         if (cancel == null) {

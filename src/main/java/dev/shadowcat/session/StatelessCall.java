@@ -57,6 +57,19 @@ final class StatelessCall implements Exchange {
 
     private final StatelessBridge bridge;
     final String callId;
+    /** Who started the call: only that caller's retry may resume it (its requestState is useless to anyone else). */
+    final String principal;
+    private final java.util.Set<String> grants;
+
+    @Override
+    public String principal() {
+        return principal;
+    }
+
+    @Override
+    public java.util.Set<String> grants() {
+        return grants;
+    }
     final String method;
     final String name;
     private final String minted;
@@ -79,7 +92,10 @@ final class StatelessCall implements Exchange {
     /** When the last retry resumed the call (0: never parked): the upstream's timeout counts from there. */
     private long resumedAt;
 
-    StatelessCall(StatelessBridge bridge, String callId, Round first, String minted) {
+    StatelessCall(StatelessBridge bridge, String callId, Round first, String minted, String principal,
+                  java.util.Set<String> grants) {
+        this.principal = principal;
+        this.grants = grants;
         this.bridge = bridge;
         this.callId = callId;
         this.method = first.request().method();

@@ -25,6 +25,11 @@ public interface Exchange {
         return session().principal();
     }
 
+    /** That caller's roles, groups and scopes (what the authorization stage decides on). */
+    default java.util.Set<String> grants() {
+        return session().grants();
+    }
+
     /**
      * Whether the gateway made this request for itself (a bridge's handshake, a list fetched to learn headers),
      * not on a client's behalf.

@@ -24,6 +24,11 @@ public abstract class ForwardingExchange implements Exchange {
     }
 
     @Override
+    public java.util.Set<String> grants() {
+        return inner.grants();
+    }
+
+    @Override
     public boolean gatewayOwn() {
         return inner.gatewayOwn();
     }

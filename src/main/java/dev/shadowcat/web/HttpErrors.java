@@ -10,7 +10,7 @@ import java.io.IOException;
  * Writes HTTP-level refusals with a JSON-RPC error body (id null), as the MCP transport allows, so that a
  * client and a human both read why. Used before async processing starts (plain blocking write of a small body).
  */
-final class HttpErrors {
+public final class HttpErrors {
     /** What a 503 tells a client to wait: a draining gateway is gone by then, a full one may have room. */
     static final String RETRY_AFTER_SECONDS = "5";
 
@@ -48,8 +48,8 @@ final class HttpErrors {
     static final long DEFAULT_DRAIN_BYTES = 64L << 20;
 
     /** {@link #afterBody} for a refusal that does not depend on the body limit (missing session, bad header). */
-    static void refuse(jakarta.servlet.http.HttpServletRequest req, HttpServletResponse resp, int status, int code,
-                       String message) throws IOException {
+    public static void refuse(jakarta.servlet.http.HttpServletRequest req, HttpServletResponse resp, int status, int code,
+                              String message) throws IOException {
         drainThenSend(req, resp, DEFAULT_DRAIN_BYTES, status, code, message);
     }
 

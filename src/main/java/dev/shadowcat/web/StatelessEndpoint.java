@@ -130,7 +130,8 @@ final class StatelessEndpoint {
                 };
                 PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, server);
                 StatelessBridge.Sink out = sink(r);
-                Runnable cancel = bridge.request(m, new StatelessBridge.Sink() {
+                var caller = dev.shadowcat.auth.Caller.of((jakarta.servlet.http.HttpServletRequest) async.getRequest());
+                Runnable cancel = bridge.request(m, caller.subject(), caller.grants(), new StatelessBridge.Sink() {
                     @Override
                     public void message(byte[] json) {
                         out.message(json);

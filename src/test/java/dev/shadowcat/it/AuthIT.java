@@ -317,6 +317,39 @@ class AuthIT {
         }
     }
 
+    private static JsonObject elicit2026(URI ep, String token, int id, String extraMembers) throws Exception {
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"elicit\","
+                + "\"arguments\":{\"message\":\"Name?\"}" + (extraMembers.isEmpty() ? "" : "," + extraMembers)
+                + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{}}}}}";
+        HttpResponse<String> r = RawMcp.HTTP.send(HttpRequest.newBuilder(ep).timeout(RawMcp.TIMEOUT)
+                .header("Content-Type", "application/json").header("Accept", RawMcp.ACCEPT_BOTH)
+                .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", "elicit")
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        String json = r.body().startsWith("{") ? r.body()
+                : r.body().lines().filter(l -> l.startsWith("data:") && l.contains("\"id\"")).reduce((a, b) -> b)
+                .map(l -> l.substring(5).strip()).orElseThrow();
+        return Json.createReader(new StringReader(json)).readObject();
+    }
+
+    @Test
+    @Order(6)
+    void a2026RequestStateResumesOnlyForTheCallerItWasIssuedTo(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        URI ep = at(base, "/mcp/demo");
+        JsonObject asked = elicit2026(ep, alice, 1, "").getJsonObject("result");
+        assertEquals("input_required", asked.getString("resultType"), asked.toString());
+        String key = asked.getJsonObject("inputRequests").keySet().iterator().next();
+        String retry = "\"inputResponses\":{\"" + key + "\":{\"action\":\"accept\",\"content\":{\"name\":\"Ada\"}}},"
+                + "\"requestState\":\"" + asked.getString("requestState") + "\"";
+        JsonObject byBob = elicit2026(ep, bob, 2, retry);
+        assertEquals(-32602, byBob.getJsonObject("error").getInt("code"), "another caller's requestState: " + byBob);
+        JsonObject byAlice = elicit2026(ep, alice, 3, retry);
+        assertEquals("complete", byAlice.getJsonObject("result").getString("resultType"), "the call was not lost: " + byAlice);
+    }
+
     @Test
     @Order(7)
     void theOperationsApiAndMetricsNeedTheAdminRole(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
