@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *   java bench/LoadTool.java --url http://127.0.0.1:8080/mcp/demo [--mode calls|sse|churn|sessions]
  *        [--concurrency 8] [--calls 200] [--warmup 50] [--duration-cap-seconds 60] [--timeout-seconds 30]
  *        [--tool echo] [--args-json '{"message":"hello"}'] [--gateway-pid PID] [--label NAME]
- *        [--json-out FILE] [--protocol-version 2025-11-25]
+ *        [--json-out FILE] [--protocol-version 2025-11-25] [--bearer-env VAR]
  * </pre>
  *
  * Modes (C = --concurrency, N = --calls, W = --warmup, all per worker):
@@ -68,6 +68,8 @@ public final class LoadTool {
         String label = "";
         Path jsonOut;
         String protocolVersion = "2025-11-25";
+        /** Authorization: Bearer, from the environment variable --bearer-env names (never on the command line). */
+        String bearer;
     }
 
     static Options parse(String[] args) {
@@ -96,11 +98,17 @@ public final class LoadTool {
                 case "--label" -> o.label = v;
                 case "--json-out" -> o.jsonOut = Path.of(v);
                 case "--protocol-version" -> o.protocolVersion = v;
+                case "--bearer-env" -> {
+                    o.bearer = System.getenv(v);
+                    if (o.bearer == null || o.bearer.isBlank()) {
+                        throw new IllegalArgumentException("--bearer-env: environment variable " + v + " is not set");
+                    }
+                }
                 case "--help" -> {
                     System.out.println("usage: java bench/LoadTool.java --url URL [--mode calls|sse|churn|sessions] "
                             + "[--concurrency C] [--calls N] [--warmup W] [--duration-cap-seconds S] [--timeout-seconds T] "
                             + "[--tool NAME] [--args-json JSON] [--gateway-pid PID] [--label NAME] [--json-out FILE] "
-                            + "[--protocol-version V]");
+                            + "[--protocol-version V] [--bearer-env VAR]");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -231,6 +239,9 @@ public final class LoadTool {
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (o.bearer != null) {
+            b.header("Authorization", "Bearer " + o.bearer);
+        }
         if (s != null) {
             b.header("Mcp-Session-Id", s.id);
             b.header("MCP-Protocol-Version", s.version);
@@ -395,8 +406,12 @@ public final class LoadTool {
 
     void delete(McpSession s, Worker w) throws InterruptedException {
         try {
-            HttpRequest req = HttpRequest.newBuilder(o.url).timeout(timeout)
-                    .header("Mcp-Session-Id", s.id).header("MCP-Protocol-Version", s.version).DELETE().build();
+            HttpRequest.Builder b = HttpRequest.newBuilder(o.url).timeout(timeout)
+                    .header("Mcp-Session-Id", s.id).header("MCP-Protocol-Version", s.version).DELETE();
+            if (o.bearer != null) {
+                b.header("Authorization", "Bearer " + o.bearer);
+            }
+            HttpRequest req = b.build();
             HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
             if (r.statusCode() / 100 != 2) {
                 w.deleteErrors++;

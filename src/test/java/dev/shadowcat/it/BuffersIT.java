@@ -27,8 +27,6 @@ import java.net.URL;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,21 +115,12 @@ class BuffersIT {
     @Order(1)
     void deploys() throws Exception {
         String demo = "[\"${java}\", \"-XX:TieredStopAtLevel=1\", \"-cp\", \"${webapp.classpath}\", \"dev.shadowcat.demo.DemoMcpServer\"]";
-        String config = """
+        BuiltWar.deploy(deployer, DEPLOYMENT, """
                 {
                   "upstreams": { "demo": { "command": %s, "pool": { "maxSize": 10, "minIdle": 2 } } },
                   "server": { "replayBytes": %d, "sseQueueBytes": %d, "sessionBufferBytes": %d, "totalBufferBytes": %d }
                 }
-                """.formatted(demo, 2 * MIB, 2 * MIB, SESSION_BYTES, TOTAL_BYTES);
-        Path cfg = Files.createTempFile("shadowcat-buffers-it", ".json");
-        Files.writeString(cfg, config);
-        cfg.toFile().deleteOnExit();
-        System.setProperty("shadowcat.config", cfg.toString());
-        try {
-            deployer.deploy(DEPLOYMENT);
-        } finally {
-            System.clearProperty("shadowcat.config");
-        }
+                """.formatted(demo, 2 * MIB, 2 * MIB, SESSION_BYTES, TOTAL_BYTES));
     }
 
     @Test

@@ -15,6 +15,20 @@ final class BuiltWar {
         return Path.of(System.getProperty("shadowcat.war", "target/shadowcat.war")).toAbsolutePath();
     }
 
+    /** Deploys {@code deployment} with {@code configJson} as its configuration (a temporary file, removed at exit). */
+    static void deploy(org.jboss.arquillian.container.test.api.Deployer deployer, String deployment, String configJson)
+            throws java.io.IOException {
+        Path cfg = java.nio.file.Files.createTempFile("shadowcat-" + deployment, ".json");
+        cfg.toFile().deleteOnExit();
+        java.nio.file.Files.writeString(cfg, configJson);
+        System.setProperty("shadowcat.config", cfg.toString());
+        try {
+            deployer.deploy(deployment);
+        } finally {
+            System.clearProperty("shadowcat.config");
+        }
+    }
+
     /** The built WAR as an Arquillian deployment; a test may add classes to it. */
     static WebArchive archive() {
         return ShrinkWrap.create(ZipImporter.class, "shadowcat.war").importFrom(path().toFile()).as(WebArchive.class);
