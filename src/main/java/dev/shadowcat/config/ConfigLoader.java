@@ -208,7 +208,7 @@ public final class ConfigLoader {
         if (o == null) {
             return PipelineConfig.DEFAULT;
         }
-        only(o, "pipeline", Set.of("metrics", "audit", "filters", "$comment"));
+        only(o, "pipeline", Set.of("metrics", "audit", "filters", "rateLimits", "$comment"));
         boolean metrics = true;
         JsonObject m = obj(o, "metrics", "pipeline.");
         if (m != null) {
@@ -268,7 +268,36 @@ public final class ConfigLoader {
                         names(one, "resources", k)));
             }
         }
-        return new PipelineConfig(metrics, audit, java.util.Collections.unmodifiableMap(filters));
+        Map<String, PipelineConfig.RateLimits> limits = new LinkedHashMap<>();
+        JsonObject rl = obj(o, "rateLimits", "pipeline.");
+        if (rl != null) {
+            for (var e : rl.entrySet()) {
+                String k = "pipeline.rateLimits." + e.getKey();
+                known(endpoints, e.getKey(), k);
+                JsonObject one = obj(rl, e.getKey(), "pipeline.rateLimits.");
+                if (one == null) {
+                    throw new ConfigException(k + ": must be an object");
+                }
+                only(one, k, Set.of("perPrincipal", "perTool"));
+                limits.put(e.getKey(), new PipelineConfig.RateLimits(rate(one, "perPrincipal", k), rate(one, "perTool", k)));
+            }
+        }
+        return new PipelineConfig(metrics, audit, java.util.Collections.unmodifiableMap(filters),
+                java.util.Collections.unmodifiableMap(limits));
+    }
+
+    private static PipelineConfig.Rate rate(JsonObject o, String name, String key) {
+        JsonObject r = obj(o, name, key + ".");
+        if (r == null) {
+            return null;
+        }
+        String k = key + "." + name;
+        only(r, k, Set.of("requestsPerSecond", "burst"));
+        int perSecond = integer(r, "requestsPerSecond", k + ".", 0, 1, 1_000_000);
+        if (perSecond == 0) {
+            throw new ConfigException(k + ".requestsPerSecond: required, a whole number from 1");
+        }
+        return new PipelineConfig.Rate(perSecond, integer(r, "burst", k + ".", perSecond, 1, 10_000_000));
     }
 
     private static JsonObject readObject(String json, String origin) {

@@ -10,9 +10,21 @@ import java.util.Map;
  * @param metrics whether calls are counted and timed for {@code GET /metrics}
  * @param audit   the audit log, or null when it is off
  * @param filters allow and deny lists by upstream or aggregate name
+ * @param rateLimits request rates by upstream or aggregate name
  */
-public record PipelineConfig(boolean metrics, Audit audit, Map<String, Filter> filters) {
-    public static final PipelineConfig DEFAULT = new PipelineConfig(true, null, Map.of());
+public record PipelineConfig(boolean metrics, Audit audit, Map<String, Filter> filters, Map<String, RateLimits> rateLimits) {
+    public static final PipelineConfig DEFAULT = new PipelineConfig(true, null, Map.of(), Map.of());
+
+    /** A token bucket: {@code perSecond} requests a second on average, {@code burst} at once. */
+    public record Rate(int perSecond, int burst) {
+    }
+
+    /**
+     * The rates of one upstream or aggregate, either null for none: all requests of one principal (its session
+     * while authentication is off), and the calls of one principal to one tool ({@code tools/call} by name).
+     */
+    public record RateLimits(Rate perPrincipal, Rate perTool) {
+    }
 
     /**
      * @param file         the current log file; older ones are {@code file.1} … {@code file.(maxFiles-1)}

@@ -34,6 +34,10 @@ public final class BuiltInStages {
         if (audit != null) {
             stages.add(new Stage("audit", Stage.AUDIT, new AuditStage(audit, config.audit())));
         }
+        if (!config.rateLimits().isEmpty()) {
+            stages.add(new Stage("rate-limit", Stage.RATE_LIMIT, new dev.shadowcat.ratelimit.RateLimitStage(
+                    config.rateLimits(), new dev.shadowcat.ratelimit.LocalRateLimiter(), metrics)));
+        }
         if (!config.filters().isEmpty()) {
             stages.add(new Stage("filter", Stage.FILTER, new FilterStage(config.filters())));
         }

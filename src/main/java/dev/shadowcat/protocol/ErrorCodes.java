@@ -12,6 +12,12 @@ public final class ErrorCodes {
     /** The upstream cannot take the request now (pool exhausted, process died, gateway stopping). */
     public static final int UPSTREAM_UNAVAILABLE = -32002;
 
+    /**
+     * A rate limit of {@code pipeline.rateLimits} refused the request; {@code data.retryAfterMs} says when to retry.
+     * Gateway-specific (JSON-RPC leaves -32000..-32099 to implementations). Alone in a POST, it is HTTP 429.
+     */
+    public static final int RATE_LIMITED = -32029;
+
     /** 2026-07-28: an HTTP header does not match the body, or a required one is missing. */
     public static final int HEADER_MISMATCH = -32020;
     /** 2026-07-28: the request needs a client capability it did not declare. */

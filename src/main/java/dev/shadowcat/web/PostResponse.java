@@ -94,6 +94,30 @@ final class PostResponse implements ResponseSink, AsyncListener {
         response(json, 200);
     }
 
+    /**
+     * A rate-limit refusal that is the whole answer of its POST goes out as HTTP 429 with {@code Retry-After}
+     * (seconds, rounded up); in a stream or a batch it stays a JSON-RPC error with {@code data.retryAfterMs}.
+     */
+    private int statusOf(byte[] json) {
+        Message m = Message.trusted(json);
+        if (!m.isError()) {
+            return 200;
+        }
+        long code = m.path("error", "code");
+        if (code < 0 || !Integer.toString(dev.shadowcat.protocol.ErrorCodes.RATE_LIMITED).equals(m.textAt(code))) {
+            return 200;
+        }
+        long retry = m.path("error", "data", "retryAfterMs");
+        long ms = 1000;
+        try {
+            ms = retry < 0 ? 1000 : Long.parseLong(m.textAt(retry));
+        } catch (NumberFormatException e) {
+            // keep 1 s
+        }
+        ((HttpServletResponse) async.getResponse()).setHeader("Retry-After", Long.toString(Math.max(1, (ms + 999) / 1000)));
+        return 429;
+    }
+
     /** @param jsonStatus the HTTP status if the response goes out as a plain JSON body (not after an event stream began) */
     void response(byte[] json, int jsonStatus) {
         EventStream s = null;
@@ -110,7 +134,7 @@ final class PostResponse implements ResponseSink, AsyncListener {
             s = stream;
         }
         if (asJson) {
-            writeJson(json, jsonStatus);
+            writeJson(json, jsonStatus == 200 ? statusOf(json) : jsonStatus);
             return;
         }
         if (s != null) {

@@ -123,15 +123,17 @@ class AuthIT {
                 {
                   "upstreams": {
                     "demo": { "command": %s, "mode": "shared", "pool": { "maxSize": 2, "minIdle": 1 } },
+                    "limited": { "command": %1$s, "mode": "shared", "pool": { "maxSize": 1, "minIdle": 1 } },
                     "echo": { "url": "%s" }
                   },
                   "auth": { "issuer": "%s", "resource": "%s", "publicBaseUrl": "%s", "clockSkewSeconds": 0,
                             "policy": [
                               { "roles": ["mcp-service"], "upstreams": ["*"] },
-                              { "roles": ["mcp-user"], "upstreams": ["demo"], "tools": { "deny": ["crash", "env"] } },
+                              { "roles": ["mcp-user"], "upstreams": ["demo", "limited"], "tools": { "deny": ["crash", "env"] } },
                               { "roles": ["shadowcat-admin"], "upstreams": ["demo"] }
                             ] },
-                  "pipeline": { "audit": { "file": "%s" } }
+                  "pipeline": { "audit": { "file": "%s" },
+                                "rateLimits": { "limited": { "perTool": { "requestsPerSecond": 1, "burst": 2 } } } }
                 }
                 """.formatted(demo, echo.endpoint(), keycloak.issuer("shadowcat"), Keycloak.RESOURCE, PUBLIC_BASE, AUDIT));
     }
@@ -410,6 +412,31 @@ class AuthIT {
         for (RawMcp s : List.of(a)) {
             RawMcp.HTTP.send(s.request(bearer(alice)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
         }
+        RawMcp.HTTP.send(b.request(bearer(bob)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @Order(8)
+    void aPrincipalOverItsToolRateGets429WithRetryAfter_andOthersAreNotAffected(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        RawMcp a = open(at(base, "/mcp/limited"), alice);
+        RawMcp b = open(at(base, "/mcp/limited"), bob);
+        String add = RawMcp.call(20, "add", "{\"a\":1,\"b\":2}");
+        assertEquals(200, a.post(add, bearer(alice)).statusCode());
+        assertEquals(200, a.post(add, bearer(alice)).statusCode());
+        HttpResponse<String> over = a.post(add, bearer(alice));
+        assertEquals(429, over.statusCode(), over.body());
+        assertEquals("1", over.headers().firstValue("Retry-After").orElse(""), over.headers().map().toString());
+        JsonObject error = Json.createReader(new StringReader(over.body())).readObject().getJsonObject("error");
+        assertEquals(-32029, error.getInt("code"));
+        assertTrue(error.getJsonObject("data").getInt("retryAfterMs") > 0, error.toString());
+        assertEquals(200, b.post(add, bearer(bob)).statusCode(), "another principal has its own bucket");
+        assertEquals(200, a.post(RawMcp.call(21, "echo", "{\"message\":\"x\"}"), bearer(alice)).statusCode(), "and another tool");
+        String metrics = get(at(base, "/metrics"), bearer(bob)).body();
+        assertTrue(metrics.contains("shadowcat_rate_limited_total{limit=\"tool\",upstream=\"limited\"}"), "counted in /metrics");
+        RawMcp.HTTP.send(a.request(bearer(alice)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
         RawMcp.HTTP.send(b.request(bearer(bob)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
     }
 

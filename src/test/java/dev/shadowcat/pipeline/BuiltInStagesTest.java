@@ -71,6 +71,42 @@ class BuiltInStagesTest {
     }
 
     @Test
+    void rateLimitsPerCallerAndPerToolRefuseWithTheRetryTime_andRefillWithTime() throws Exception {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        io.github.bucket4j.TimeMeter clock = new io.github.bucket4j.TimeMeter() {
+            @Override
+            public long currentTimeNanos() {
+                return now.get();
+            }
+
+            @Override
+            public boolean isWallClockBased() {
+                return false;
+            }
+        };
+        FakeUpstream fake = new FakeUpstream(List.of("echo", "slow"));
+        var limits = new PipelineConfig.RateLimits(new PipelineConfig.Rate(10, 5), new PipelineConfig.Rate(1, 2));
+        Upstream u = with(new Stage("rate", Stage.RATE_LIMIT, new dev.shadowcat.ratelimit.RateLimitStage(Map.of("fake", limits),
+                new dev.shadowcat.ratelimit.LocalRateLimiter(1000, clock), null))).wrap(fake, null);
+        FakeClient client = new FakeClient();
+        UpstreamBinding b = u.open(client, INIT, client.new Call("0")); // the initialize takes 1 of the caller's 5
+
+        assertTrue(request(b, client, 1, "tools/call", "{\"name\":\"slow\"}").contains("\"text\":\"slow\""));
+        assertTrue(request(b, client, 2, "tools/call", "{\"name\":\"slow\"}").contains("\"text\":\"slow\""));
+        String perTool = request(b, client, 3, "tools/call", "{\"name\":\"slow\"}");
+        assertTrue(perTool.contains("\"code\":-32029") && perTool.contains("tool 'slow'"), perTool);
+        assertTrue(perTool.contains("\"retryAfterMs\":1000"), "one token a second: " + perTool);
+        assertTrue(request(b, client, 4, "tools/call", "{\"name\":\"echo\"}").contains("\"text\":\"echo\""),
+                "another tool has its own bucket");
+        String perCaller = request(b, client, 5, "tools/list", null);
+        assertTrue(perCaller.contains("\"code\":-32029") && perCaller.contains("rate for this caller"), perCaller);
+        assertFalse(fake.received.stream().filter(r -> r.equals("tools/call slow")).count() > 2, "refused calls never went upstream");
+
+        now.addAndGet(1_000_000_000L); // one second: 10 caller tokens (capped at 5) and 1 'slow' token
+        assertTrue(request(b, client, 6, "tools/call", "{\"name\":\"slow\"}").contains("\"text\":\"slow\""));
+    }
+
+    @Test
     void anAllowListHidesEverythingElse() throws Exception {
         FakeUpstream fake = new FakeUpstream(List.of("echo", "add", "secret"));
         Upstream u = with(new Stage("filter", Stage.FILTER, new FilterStage(Map.of("fake",
