@@ -70,6 +70,9 @@ final class ClientExchange implements Exchange {
                 initFailed = true;
             }
         }
+        if (initFailed || outcome == Outcome.SESSION_LOST) {
+            session.markLost(); // before the client hears of it: its next request must find no session
+        }
         if (response == null) {
             sink.cancelled();
         } else if (outcome == Outcome.SESSION_LOST) {

@@ -62,6 +62,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private final String principal;
     private final java.util.Set<String> grants;
     private volatile String protocolVersion;
+    private volatile boolean lost;
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
     private volatile java.util.function.Consumer<byte[]> direct;
@@ -158,7 +159,16 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     }
 
     public boolean isOpen() {
-        return state.get() == State.OPEN;
+        return state.get() == State.OPEN && !lost;
+    }
+
+    /**
+     * The upstream lost this session: from now on it is unknown to lookups (404) and takes no request, before the
+     * client is told so; {@link #onUpstreamLost} then ends it. Without this, a client that got its 404 and asked
+     * again at once could still find the session open.
+     */
+    void markLost() {
+        lost = true;
     }
 
     public long createdMillis() {
