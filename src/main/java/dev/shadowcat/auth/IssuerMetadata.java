@@ -1,22 +1,24 @@
 package dev.shadowcat.auth;
 
-import jakarta.json.Json;
-import jakarta.json.JsonObject;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import com.nimbusds.jose.util.ResourceRetriever;
 
-import java.io.StringReader;
+import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.text.ParseException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The authorization server's {@code jwks_uri}, from its metadata: OpenID Connect discovery
  * ({@code <issuer>/.well-known/openid-configuration}), then RFC 8414 ({@code /.well-known/oauth-authorization-server}
  * inserted before the issuer's path). The document's {@code issuer} must equal the configured one (RFC 8414 §3.3).
+ * Fetched with Nimbus' retriever, as the keys are: bounded in time and size, and no client thread left behind.
  */
 final class IssuerMetadata {
+    private static final ResourceRetriever HTTP = new DefaultResourceRetriever(3_000, 3_000, 256 * 1024);
+
     private IssuerMetadata() {
     }
 
@@ -26,35 +28,27 @@ final class IssuerMetadata {
         String origin = i.getScheme() + "://" + i.getRawAuthority();
         List<URI> candidates = List.of(URI.create(issuer.replaceAll("/$", "") + "/.well-known/openid-configuration"),
                 URI.create(origin + "/.well-known/oauth-authorization-server" + path));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
-                .followRedirects(HttpClient.Redirect.NEVER).build();
         StringBuilder tried = new StringBuilder();
         for (URI u : candidates) {
+            Map<String, Object> doc;
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(u).timeout(Duration.ofSeconds(3))
-                        .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) {
-                    tried.append(u).append(" → ").append(r.statusCode()).append("; ");
-                    continue;
+                doc = JSONObjectUtils.parse(HTTP.retrieveResource(u.toURL()).getContent());
+            } catch (IOException | ParseException e) {
+                tried.append(u).append(" → ").append(e.getMessage()).append("; ");
+                continue;
+            }
+            try {
+                if (!issuer.equals(JSONObjectUtils.getString(doc, "issuer"))) {
+                    throw new IllegalStateException(u + " names issuer '" + doc.get("issuer") + "', not the configured '"
+                            + issuer + "'");
                 }
-                JsonObject doc = Json.createReader(new StringReader(r.body())).readObject();
-                if (!issuer.equals(doc.getString("issuer", null))) {
-                    throw new IllegalStateException(u + " names issuer '" + doc.getString("issuer", null)
-                            + "', not the configured '" + issuer + "'");
-                }
-                String jwks = doc.getString("jwks_uri", null);
+                URI jwks = JSONObjectUtils.getURI(doc, "jwks_uri");
                 if (jwks == null) {
                     throw new IllegalStateException(u + " has no jwks_uri");
                 }
-                return URI.create(jwks);
-            } catch (java.io.IOException | RuntimeException e) {
-                if (e instanceof IllegalStateException) {
-                    throw (IllegalStateException) e;
-                }
-                tried.append(u).append(" → ").append(e.getMessage()).append("; ");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while reading the issuer's metadata", e);
+                return jwks;
+            } catch (ParseException e) {
+                throw new IllegalStateException(u + ": " + e.getMessage(), e);
             }
         }
         throw new IllegalStateException("no metadata for issuer " + issuer + ": " + tried);
