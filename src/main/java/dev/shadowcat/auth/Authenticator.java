@@ -6,7 +6,6 @@ import dev.shadowcat.gateway.Gateway;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import java.net.URI;
 
 /**
  * Turns a bearer token into a {@link Caller}: from the verified-token cache, or by a signature check whose result is
@@ -20,7 +19,6 @@ public class Authenticator {
     Gateway gateway;
 
     private volatile TokenVerifier verifier;
-    private volatile dev.shadowcat.policy.AccessPolicy policy;
     private final VerifiedTokens cache = new VerifiedTokens(MAX_CACHED_TOKENS, System::currentTimeMillis);
 
     public AuthConfig config() {
@@ -72,14 +70,9 @@ public class Authenticator {
         return v;
     }
 
-    /** {@code auth.policy}, compiled on first use. */
+    /** {@code auth.policy}, the gateway's one compiled copy (the authorization stage uses it too). */
     public dev.shadowcat.policy.AccessPolicy policy() {
-        dev.shadowcat.policy.AccessPolicy p = policy;
-        if (p == null) {
-            p = new dev.shadowcat.policy.AccessPolicy(config().policy());
-            policy = p;
-        }
-        return p;
+        return gateway.accessPolicy();
     }
 
     /** The upstream or aggregate an MCP path addresses ({@code /mcp}: the default one), or null if none or unknown. */
@@ -99,9 +92,5 @@ public class Authenticator {
     /** Where the protected-resource metadata of {@code endpointPath} ("" for the root) is published. */
     public String resourceMetadataUrl(String endpointPath) {
         return config().publicBaseUrl() + "/.well-known/oauth-protected-resource" + endpointPath;
-    }
-
-    static URI uri(String s) {
-        return URI.create(s);
     }
 }

@@ -80,7 +80,7 @@ public final class Forward {
         ScheduledThreadPoolExecutor hk = threads.newHousekeeper();
         HttpUpstream up = new HttpUpstream(cfg, threads.named("http-forward"), hk, System::nanoTime);
         // the same chain as the gateway's, less metrics (forward mode serves no /metrics)
-        Upstream chained = Pipeline.assemble(BuiltInStages.of(pipeline, dev.shadowcat.config.AuthConfig.OFF, null, audit), List.of()).wrap(up, null);
+        Upstream chained = Pipeline.assemble(BuiltInStages.of(pipeline, null, null, audit), List.of()).wrap(up, null);
         Forward f = new Forward(stdout);
         int code;
         try {

@@ -18,15 +18,16 @@ public final class BuiltInStages {
     }
 
     /**
+     * @param policy  {@code auth.policy} compiled, or null while authentication is off (forward mode)
      * @param metrics where call metrics go, or null for none (forward mode has no {@code /metrics})
      * @param audit   the open audit log, or null when the configuration has none
      */
-    public static List<Stage> of(PipelineConfig config, dev.shadowcat.config.AuthConfig auth, MeterRegistry metrics,
+    public static List<Stage> of(PipelineConfig config, dev.shadowcat.policy.AccessPolicy policy, MeterRegistry metrics,
                                  AuditLog audit) {
         List<Stage> stages = new ArrayList<>();
-        if (auth.enabled()) {
+        if (policy != null) {
             // deny until a rule allows: even an empty policy is a stage (it hides everything)
-            stages.add(new Stage("authorization", Stage.AUTHORIZATION, new dev.shadowcat.policy.AccessPolicy(auth.policy()).stage()));
+            stages.add(new Stage("authorization", Stage.AUTHORIZATION, policy.stage()));
         }
         if (metrics != null) {
             stages.add(new Stage("metrics", Stage.METRICS, new MetricsStage(metrics)));

@@ -51,6 +51,8 @@ public class Gateway {
     private volatile SessionStore sessions;
     private volatile GatewayMetrics metrics;
     private volatile AuditLog audit;
+    /** {@code auth.policy}, compiled once: the authorization stage and the door check of the auth filter share it. */
+    private volatile dev.shadowcat.policy.AccessPolicy accessPolicy;
     private volatile boolean stopped;
     /** The first drain; later callers wait for it (the JVM-exit hook and the container's destroy may race). */
     private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> drain =
@@ -90,7 +92,9 @@ public class Gateway {
             m = cfg.pipeline().metrics() ? new GatewayMetrics() : null;
             schedulers.start();
             a = BuiltInStages.openAudit(cfg.pipeline(), schedulers.threads());
-            Pipeline chain = assemblePipeline(cfg.pipeline(), cfg.auth(), m, a);
+            dev.shadowcat.policy.AccessPolicy policy = cfg.auth().enabled()
+                    ? new dev.shadowcat.policy.AccessPolicy(cfg.auth().policy()) : null;
+            Pipeline chain = assemblePipeline(cfg.pipeline(), policy, m, a);
             SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
             upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock);
             if (m != null) {
@@ -99,6 +103,7 @@ public class Gateway {
             this.config = cfg;
             this.metrics = m;
             this.audit = a;
+            this.accessPolicy = policy;
             this.sessions = reg;
             scheduleUpkeep(cfg, reg);
             this.exitDrain = ExitDrain.register(this::drain);
@@ -138,8 +143,8 @@ public class Gateway {
      * The one place the chain is put together: the built-in stages the configuration turns on, then the
      * deployment's own CDI beans, ordered by priority (see {@link Stage}).
      */
-    private Pipeline assemblePipeline(PipelineConfig pc, dev.shadowcat.config.AuthConfig auth, GatewayMetrics m, AuditLog a) {
-        List<Stage> builtIn = BuiltInStages.of(pc, auth, m == null ? null : m.registry(), a);
+    private Pipeline assemblePipeline(PipelineConfig pc, dev.shadowcat.policy.AccessPolicy policy, GatewayMetrics m, AuditLog a) {
+        List<Stage> builtIn = BuiltInStages.of(pc, policy, m == null ? null : m.registry(), a);
         List<Stage> deployed = new ArrayList<>();
         if (deployedStages != null) {
             for (Instance.Handle<Interceptor> h : deployedStages.handles()) {
@@ -227,6 +232,11 @@ public class Gateway {
     }
 
     /** The meter registry behind {@code /metrics}, or null when metrics are off. */
+    /** {@code auth.policy}, or null while authentication is off. */
+    public dev.shadowcat.policy.AccessPolicy accessPolicy() {
+        return accessPolicy;
+    }
+
     /** The audit log, or null when {@code pipeline.audit} is off. */
     public AuditLog audit() {
         return audit;
