@@ -54,8 +54,4 @@ public final class VerifiedTokens {
         }
         byHash.put(hash, c);
     }
-
-    int size() {
-        return byHash.size();
-    }
 }

@@ -21,6 +21,8 @@ final class ExitDrain {
     }
 
     static ExitDrain register(Runnable drain) {
+        // not from GatewayThreads: that factory counts a thread live from its creation, and a hook thread that never
+        // runs (no JVM exit, just an undeploy) would then hold up the stop's wait for the gateway's threads
         Thread t = new Thread(() -> {
             LOG.info("JVM exit: draining before the container closes connections");
             drain.run();

@@ -41,8 +41,4 @@ public final class LocalRateLimiter implements RateLimiter {
         ConsumptionProbe p = b.tryConsumeAndReturnRemaining(1);
         return p.isConsumed() ? 0 : Math.max(1, p.getNanosToWaitForRefill());
     }
-
-    int size() {
-        return buckets.size();
-    }
 }

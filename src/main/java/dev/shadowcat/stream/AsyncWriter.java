@@ -100,11 +100,6 @@ public final class AsyncWriter implements WriteListener, AsyncListener {
         return true;
     }
 
-    /** Bytes queued and not yet written. */
-    public long queuedBytes() {
-        return queuedBytes.get();
-    }
-
     private void unqueued(int len) {
         queuedBytes.addAndGet(-len);
         budget.release(len);

@@ -130,10 +130,6 @@ public final class ByteBudget {
         }
     }
 
-    public long limit() {
-        return limit;
-    }
-
     @Override
     public String toString() {
         return "ByteBudget{" + used() + "/" + limit + (parent == null ? " root" : "") + "}";

@@ -97,6 +97,14 @@ class AuthIT {
         return new RawMcp(endpoint).post(RawMcp.initializeBody("2025-11-25"), headers);
     }
 
+    /** The JSON-RPC answer of a POST: its JSON body, or the last event of its stream that carries an id. */
+    private static JsonObject answer(HttpResponse<String> r) {
+        String json = r.body().startsWith("{") ? r.body()
+                : r.body().lines().filter(l -> l.startsWith("data:") && l.contains("\"id\"")).reduce((a, b) -> b)
+                .map(l -> l.substring(5).strip()).orElseThrow(() -> new AssertionError("no answer in " + r.body()));
+        return Json.createReader(new StringReader(json)).readObject();
+    }
+
     private static Map<String, String> bearer(String token) {
         tokensSeen.add(token);
         return Map.of("Authorization", "Bearer " + token);
@@ -322,10 +330,7 @@ class AuthIT {
                 .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", "elicit")
                 .header("Authorization", "Bearer " + token)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        String json = r.body().startsWith("{") ? r.body()
-                : r.body().lines().filter(l -> l.startsWith("data:") && l.contains("\"id\"")).reduce((a, b) -> b)
-                .map(l -> l.substring(5).strip()).orElseThrow();
-        return Json.createReader(new StringReader(json)).readObject();
+        return answer(r);
     }
 
     @Test
@@ -382,9 +387,7 @@ class AuthIT {
 
     private static List<String> toolNames(RawMcp s, String token) throws Exception {
         HttpResponse<String> r = s.post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}", bearer(token));
-        String json = r.body().startsWith("{") ? r.body()
-                : r.body().lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).trim()).findFirst().orElseThrow();
-        return Json.createReader(new StringReader(json)).readObject().getJsonObject("result").getJsonArray("tools")
+        return answer(r).getJsonObject("result").getJsonArray("tools")
                 .getValuesAs(JsonObject.class).stream().map(t -> t.getString("name")).toList();
     }
 
