@@ -53,13 +53,14 @@ public class AuthFilter extends HttpFilter {
             return;
         }
         Caller caller;
+        String token = null;
         if (a.bearer()) {
             List<String> headers = Collections.list(req.getHeaders("Authorization"));
             if (headers.isEmpty()) {
                 refuse(req, resp, 401, challenge(a, metadata, null, null), "Unauthorized: this gateway needs a bearer token", null);
                 return;
             }
-            String token = headers.size() == 1 ? bearerToken(headers.get(0)) : null;
+            token = headers.size() == 1 ? bearerToken(headers.get(0)) : null;
             if (token == null) {
                 refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata + "\"",
                         "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
@@ -79,13 +80,9 @@ public class AuthFilter extends HttpFilter {
                         "Unauthorized: the container has not authenticated this request (see its login-config)", null);
                 return;
             }
+            // the container knows which roles its user has only when asked by name: ask for every name the config uses
             Set<String> roles = new LinkedHashSet<>();
-            for (String r : a.adminRoles()) {
-                if (req.isUserInRole(r)) {
-                    roles.add(r);
-                }
-            }
-            for (String r : a.scopes()) {
+            for (String r : authenticator.roleNames()) {
                 if (req.isUserInRole(r)) {
                     roles.add(r);
                 }
@@ -108,6 +105,9 @@ public class AuthFilter extends HttpFilter {
             return;
         }
         req.setAttribute(Caller.ATTRIBUTE, caller);
+        if (token != null) {
+            req.setAttribute(Caller.TOKEN_ATTRIBUTE, token);
+        }
         chain.doFilter(req, resp);
     }
 

@@ -1,5 +1,7 @@
 package dev.shadowcat.auth;
 
+import java.util.Set;
+
 import dev.shadowcat.config.AuthConfig;
 import dev.shadowcat.gateway.Gateway;
 
@@ -50,9 +52,28 @@ public class Authenticator {
         if (c != null) {
             return c;
         }
+        AuthConfig a = config();
+        if (a.introspects()) {
+            c = introspector().check(token);
+            // kept no longer than cacheSeconds: a revoked token is refused that soon after
+            long until = Math.min(c.expiresAtMillis(), System.currentTimeMillis() + a.introspection().cacheTtl().toMillis());
+            cache.put(hash, new Caller(c.subject(), c.roles(), c.scopes(), until));
+            return c;
+        }
         c = verifier().verify(token);
         cache.put(hash, c);
         return c;
+    }
+
+    private volatile Introspector introspector;
+
+    private Introspector introspector() {
+        Introspector i = introspector;
+        if (i == null) {
+            i = new Introspector(config(), gateway.identityProvider());
+            introspector = i;
+        }
+        return i;
     }
 
     private TokenVerifier verifier() {
@@ -69,6 +90,24 @@ public class Authenticator {
         }
         return v;
     }
+
+    /** Every role name the configuration mentions (admin roles, required scopes, the policy's roles but {@code *}). */
+    Set<String> roleNames() {
+        Set<String> n = roleNames;
+        if (n == null) {
+            AuthConfig a = config();
+            Set<String> all = new java.util.LinkedHashSet<>(a.adminRoles());
+            all.addAll(a.scopes());
+            for (AuthConfig.Rule r : a.policy()) {
+                r.roles().stream().filter(x -> !"*".equals(x)).forEach(all::add);
+            }
+            n = Set.copyOf(all);
+            roleNames = n;
+        }
+        return n;
+    }
+
+    private volatile Set<String> roleNames;
 
     /** {@code auth.policy}, the gateway's one compiled copy (the authorization stage uses it too). */
     public dev.shadowcat.policy.AccessPolicy policy() {

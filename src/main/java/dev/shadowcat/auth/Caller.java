@@ -19,8 +19,19 @@ public record Caller(String subject, Set<String> roles, Set<String> scopes, long
     /** The request attribute the authentication filter leaves for the servlets. */
     public static final String ATTRIBUTE = Caller.class.getName();
 
-    public static Caller of(HttpServletRequest req) {
+    /** The request attribute holding the bearer token itself, for upstream token exchanges only. */
+    public static final String TOKEN_ATTRIBUTE = Caller.class.getName() + ".token";
+
+    public static Caller of(jakarta.servlet.ServletRequest req) {
         return req.getAttribute(ATTRIBUTE) instanceof Caller c ? c : ANONYMOUS;
+    }
+
+    /**
+     * The bearer token the request was authenticated with (null in the other modes). It goes only to the
+     * authorization server, in a token exchange for an upstream: never upstream, never to a log.
+     */
+    public static String presentedToken(jakarta.servlet.ServletRequest req) {
+        return req.getAttribute(TOKEN_ATTRIBUTE) instanceof String s ? s : null;
     }
 
     /** Its roles and scopes together: what authorization rules match on. */

@@ -23,6 +23,27 @@ final class IssuerMetadata {
     }
 
     static URI jwksUri(String issuer) {
+        return endpoint(issuer, "jwks_uri");
+    }
+
+    /**
+     * One endpoint the authorization server's metadata names ({@code jwks_uri}, {@code token_endpoint},
+     * {@code introspection_endpoint}). Blocking, bounded by the retriever's timeouts: call it off the request path.
+     */
+    static URI endpoint(String issuer, String name) {
+        Map<String, Object> doc = document(issuer);
+        try {
+            URI u = JSONObjectUtils.getURI(doc, name);
+            if (u == null) {
+                throw new IllegalStateException("the metadata of issuer " + issuer + " has no " + name);
+            }
+            return u;
+        } catch (ParseException e) {
+            throw new IllegalStateException("the metadata of issuer " + issuer + ": " + name + " " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> document(String issuer) {
         URI i = URI.create(issuer);
         String path = i.getRawPath() == null ? "" : i.getRawPath().replaceAll("/$", "");
         String origin = i.getScheme() + "://" + i.getRawAuthority();
@@ -37,19 +58,11 @@ final class IssuerMetadata {
                 tried.append(u).append(" → ").append(e.getMessage()).append("; ");
                 continue;
             }
-            try {
-                if (!issuer.equals(JSONObjectUtils.getString(doc, "issuer"))) {
-                    throw new IllegalStateException(u + " names issuer '" + doc.get("issuer") + "', not the configured '"
-                            + issuer + "'");
-                }
-                URI jwks = JSONObjectUtils.getURI(doc, "jwks_uri");
-                if (jwks == null) {
-                    throw new IllegalStateException(u + " has no jwks_uri");
-                }
-                return jwks;
-            } catch (ParseException e) {
-                throw new IllegalStateException(u + ": " + e.getMessage(), e);
+            Object named = doc.get("issuer");
+            if (!issuer.equals(named)) {
+                throw new IllegalStateException(u + " names issuer '" + named + "', not the configured '" + issuer + "'");
             }
+            return doc;
         }
         throw new IllegalStateException("no metadata for issuer " + issuer + ": " + tried);
     }

@@ -134,7 +134,7 @@ public final class TokenVerifier {
         }
     }
 
-    private static void collect(Map<String, Object> claims, String dottedPath, Set<String> into) {
+    static void collect(Map<String, Object> claims, String dottedPath, Set<String> into) {
         Object v = claims;
         for (String part : dottedPath.split("\\.")) {
             if (!(v instanceof Map<?, ?> m)) {

@@ -149,7 +149,7 @@ public final class Forward {
         }
         return new HttpUpstreamConfig("forward", uri, transport, Map.copyOf(headers), Duration.ofSeconds(10),
                 Duration.ofSeconds(timeout), Duration.ofMinutes(5), false, 5, Duration.ofSeconds(10), Duration.ZERO,
-                Duration.ofMinutes(5));
+                Duration.ofMinutes(5), null);
     }
 
     private static String name(String spec) {

@@ -22,12 +22,40 @@ import java.util.List;
  * @param adminRoles      roles or scopes that open {@code /api} and {@code /metrics}
  * @param rolesClaims     dotted claim paths holding role or group names (Keycloak: {@code realm_access.roles})
  * @param policy          which callers may use which upstreams and names; none allows nothing (deny until a rule allows)
+ * @param validation      how a bearer token is checked: {@code jwt} (signature and claims, here) or
+ *                        {@code introspection} (RFC 7662 at the authorization server: opaque tokens, revocation seen)
+ * @param introspection   where and how long introspection answers are kept; null unless validation is introspection
+ * @param client          the gateway's own client at the authorization server (introspection, token exchange and
+ *                        client credentials for upstreams); null when none is configured
  */
 public record AuthConfig(String mode, String issuer, URI jwksUri, String resource, String publicBaseUrl,
                          List<String> audiences, List<String> algorithms, Duration clockSkew, List<String> scopes,
-                         List<String> adminRoles, List<String> rolesClaims, List<Rule> policy) {
+                         List<String> adminRoles, List<String> rolesClaims, List<Rule> policy, String validation,
+                         Introspection introspection, Client client) {
     public static final AuthConfig OFF = new AuthConfig("off", null, null, null, null, List.of(), List.of(),
-            Duration.ZERO, List.of(), List.of(), List.of(), List.of());
+            Duration.ZERO, List.of(), List.of(), List.of(), List.of(), "jwt", null, null);
+
+    /**
+     * RFC 7662 token introspection.
+     *
+     * @param endpoint null: the authorization server's {@code introspection_endpoint} from its metadata
+     * @param cacheTtl how long an active answer is reused at most (never past the token's {@code exp}): a revoked
+     *                 token is refused at most this long after its revocation
+     */
+    public record Introspection(URI endpoint, Duration cacheTtl) {
+    }
+
+    /**
+     * The gateway's confidential client, authenticated with {@code client_secret_basic}.
+     *
+     * @param tokenEndpoint null: the authorization server's {@code token_endpoint} from its metadata
+     */
+    public record Client(String id, String secret, URI tokenEndpoint) {
+        @Override
+        public String toString() {
+            return "Client{" + id + "}"; // never the secret
+        }
+    }
 
     /**
      * One rule of {@code auth.policy}: callers holding any of {@code roles} (roles, groups or scopes; {@code *}: any
@@ -45,5 +73,9 @@ public record AuthConfig(String mode, String issuer, URI jwksUri, String resourc
 
     public boolean bearer() {
         return "bearer".equals(mode);
+    }
+
+    public boolean introspects() {
+        return "introspection".equals(validation);
     }
 }

@@ -117,9 +117,23 @@ public final class ConfigLoader {
             }
             Set<String> endpoints = new java.util.LinkedHashSet<>(upstreams.keySet());
             endpoints.addAll(aggregates.keySet());
+            AuthConfig auth = auth(obj(root, "auth", ""));
+            for (UpstreamSpec u : upstreams.values()) {
+                if (u instanceof HttpUpstreamConfig h && h.credentials() != null) {
+                    String k = "upstreams." + h.name() + ".credentials";
+                    if (auth.client() == null) {
+                        throw new ConfigException(k + ": needs auth.client, the gateway's own client at the authorization server");
+                    }
+                    if (h.credentials().perCaller() && !auth.bearer()) {
+                        throw new ConfigException(k + ": token-exchange trades the caller's bearer token, so it needs auth.mode bearer");
+                    }
+                    if (auth.client().tokenEndpoint() == null && auth.issuer() == null) {
+                        throw new ConfigException(k + ": needs auth.client.tokenEndpoint or auth.issuer (whose metadata names it)");
+                    }
+                }
+            }
             return new GatewayConfig(server, java.util.Collections.unmodifiableMap(upstreams),
-                    java.util.Collections.unmodifiableMap(aggregates), pipeline(obj(root, "pipeline", ""), endpoints),
-                    auth(obj(root, "auth", "")));
+                    java.util.Collections.unmodifiableMap(aggregates), pipeline(obj(root, "pipeline", ""), endpoints), auth);
         } catch (ConfigException e) {
             throw new ConfigException(origin + ": " + e.getMessage(), e);
         }
@@ -131,7 +145,8 @@ public final class ConfigLoader {
         }
         String p = "auth.";
         only(o, "auth", Set.of("mode", "issuer", "jwksUri", "resource", "publicBaseUrl", "audiences", "algorithms",
-                "clockSkewSeconds", "scopes", "adminRoles", "rolesClaims", "policy", "$comment"));
+                "clockSkewSeconds", "scopes", "adminRoles", "rolesClaims", "policy", "validation", "introspection", "client",
+                "$comment"));
         String mode = string(o, "mode", p, "bearer");
         if (!Set.of("off", "bearer", "container").contains(mode)) {
             throw new ConfigException(p + "mode: must be \"off\", \"bearer\" or \"container\" (got \"" + mode + "\")");
@@ -149,6 +164,30 @@ public final class ConfigLoader {
             throw new ConfigException(p + "issuer: required for mode bearer (the authorization server's issuer URL)");
         }
         String jwks = string(o, "jwksUri", p, null);
+        String validation = string(o, "validation", p, "jwt");
+        if (!Set.of("jwt", "introspection").contains(validation)) {
+            throw new ConfigException(p + "validation: must be \"jwt\" or \"introspection\" (got \"" + validation + "\")");
+        }
+        AuthConfig.Client client = authClient(obj(o, "client", p));
+        AuthConfig.Introspection introspection = null;
+        JsonObject io = obj(o, "introspection", p);
+        if ("introspection".equals(validation)) {
+            if (!"bearer".equals(mode)) {
+                throw new ConfigException(p + "validation: introspection is for mode bearer (the container checks its own callers)");
+            }
+            if (client == null) {
+                throw new ConfigException(p + "client: required for validation introspection (RFC 7662 needs an "
+                        + "authenticated client)");
+            }
+            if (io == null) {
+                io = JsonValue.EMPTY_JSON_OBJECT;
+            }
+            only(io, p + "introspection", Set.of("endpoint", "cacheSeconds", "$comment"));
+            introspection = new AuthConfig.Introspection(uri(io, "endpoint", p + "introspection."),
+                    seconds(io, "cacheSeconds", p + "introspection.", 30, 0, 3600));
+        } else if (io != null) {
+            throw new ConfigException(p + "introspection: only with \"validation\": \"introspection\"");
+        }
         List<String> algs = strings(o, "algorithms", p, List.of("RS256", "PS256", "ES256"));
         for (String a : algs) {
             if (!Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA").contains(a)) {
@@ -160,7 +199,38 @@ public final class ConfigLoader {
                 string(o, "resource", p, base), base, strings(o, "audiences", p, List.of()), algs,
                 seconds(o, "clockSkewSeconds", p, 60, 0, 600), strings(o, "scopes", p, List.of()),
                 strings(o, "adminRoles", p, List.of("shadowcat-admin")),
-                strings(o, "rolesClaims", p, List.of("realm_access.roles", "roles", "groups")), policy(o));
+                strings(o, "rolesClaims", p, List.of("realm_access.roles", "roles", "groups")), policy(o),
+                validation, introspection, client);
+    }
+
+    private AuthConfig.Client authClient(JsonObject o) {
+        if (o == null) {
+            return null;
+        }
+        String p = "auth.client.";
+        only(o, "auth.client", Set.of("id", "secret", "tokenEndpoint", "$comment"));
+        String id = string(o, "id", p, null);
+        if (id == null || !o.containsKey("secret")) {
+            throw new ConfigException("auth.client: needs id and secret (the gateway's confidential client; give the "
+                    + "secret as {\"fromEnv\": VAR} or {\"fromFile\": PATH}, never in the file)");
+        }
+        return new AuthConfig.Client(id, secret(o.get("secret"), p + "secret"), uri(o, "tokenEndpoint", p));
+    }
+
+    private static java.net.URI uri(JsonObject o, String name, String p) {
+        String s = string(o, name, p, null);
+        if (s == null) {
+            return null;
+        }
+        try {
+            java.net.URI u = new java.net.URI(s);
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                throw new ConfigException(p + name + ": must be an absolute http:// or https:// URL (got " + s + ")");
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(p + name + ": not a URI: " + e.getMessage());
+        }
     }
 
     private static List<AuthConfig.Rule> policy(JsonObject auth) {
@@ -418,7 +488,8 @@ public final class ConfigLoader {
     private HttpUpstreamConfig http(String name, JsonObject o, String key) {
         String p = key + ".";
         only(o, key, Set.of("url", "transport", "headers", "connectTimeoutSeconds", "requestTimeoutSeconds",
-                "sseIdleTimeoutSeconds", "http2", "breaker", "pingIntervalSeconds", "reconnectGiveUpSeconds", "$comment"));
+                "sseIdleTimeoutSeconds", "http2", "breaker", "pingIntervalSeconds", "reconnectGiveUpSeconds", "credentials",
+                "$comment"));
         String url = expand(string(o, "url", p, null), p + "url");
         java.net.URI uri;
         try {
@@ -446,6 +517,10 @@ public final class ConfigLoader {
                 throw new ConfigException(p + "headers." + h + ": not a valid header name");
             }
         }
+        HttpUpstreamConfig.Credentials credentials = credentials(obj(o, "credentials", p), p + "credentials");
+        if (credentials != null && headers.keySet().stream().anyMatch("authorization"::equalsIgnoreCase)) {
+            throw new ConfigException(p + "headers.Authorization: the upstream's token comes from credentials; give one or the other");
+        }
         JsonObject b = obj(o, "breaker", p);
         if (b == null) {
             b = JsonValue.EMPTY_JSON_OBJECT;
@@ -460,7 +535,31 @@ public final class ConfigLoader {
                 integer(b, "failures", p + "breaker.", 5, 1, 1000),
                 seconds(b, "openSeconds", p + "breaker.", 30, 1, 3600),
                 seconds(o, "pingIntervalSeconds", p, 30, 0, 86_400),
-                seconds(o, "reconnectGiveUpSeconds", p, 300, 1, 86_400));
+                seconds(o, "reconnectGiveUpSeconds", p, 300, 1, 86_400), credentials);
+    }
+
+    private static HttpUpstreamConfig.Credentials credentials(JsonObject o, String key) {
+        if (o == null) {
+            return null;
+        }
+        String p = key + ".";
+        only(o, key, Set.of("grant", "audience", "scope", "resource", "$comment"));
+        String g = string(o, "grant", p, null);
+        HttpUpstreamConfig.Credentials.Grant grant;
+        if ("token-exchange".equals(g)) {
+            grant = HttpUpstreamConfig.Credentials.Grant.TOKEN_EXCHANGE;
+        } else if ("client-credentials".equals(g)) {
+            grant = HttpUpstreamConfig.Credentials.Grant.CLIENT_CREDENTIALS;
+        } else {
+            throw new ConfigException(p + "grant: must be \"token-exchange\" (RFC 8693, the caller's identity) or "
+                    + "\"client-credentials\" (the gateway's own), got " + (g == null ? "nothing" : "\"" + g + "\""));
+        }
+        String audience = string(o, "audience", p, null);
+        if (grant == HttpUpstreamConfig.Credentials.Grant.TOKEN_EXCHANGE && audience == null) {
+            throw new ConfigException(p + "audience: required for token-exchange (the upstream's client id or URI at "
+                    + "the authorization server)");
+        }
+        return new HttpUpstreamConfig.Credentials(grant, audience, string(o, "scope", p, null), string(o, "resource", p, null));
     }
 
     private PoolSettings pool(JsonObject o, String key, UpstreamConfig.SessionMode mode) {
@@ -489,36 +588,38 @@ public final class ConfigLoader {
             return Map.of();
         }
         for (var e : o.entrySet()) {
-            String k = key + "." + e.getKey();
-            JsonValue v = e.getValue();
-            if (v.getValueType() == JsonValue.ValueType.STRING) {
-                env.put(e.getKey(), expand(((JsonString) v).getString(), k));
-            } else if (v.getValueType() == JsonValue.ValueType.OBJECT) {
-                JsonObject ref = v.asJsonObject();
-                only(ref, k, Set.of("fromEnv", "fromFile"));
-                if (ref.containsKey("fromEnv") == ref.containsKey("fromFile")) {
-                    throw new ConfigException(k + ": give exactly one of fromEnv or fromFile");
-                }
-                if (ref.containsKey("fromEnv")) {
-                    String var = string(ref, "fromEnv", k + ".", null);
-                    String value = environment.apply(var);
-                    if (value == null) {
-                        throw new ConfigException(k + ".fromEnv: environment variable " + var + " is not set");
-                    }
-                    env.put(e.getKey(), value);
-                } else {
-                    Path file = Path.of(expand(string(ref, "fromFile", k + ".", null), k + ".fromFile"));
-                    try {
-                        env.put(e.getKey(), Files.readString(file, StandardCharsets.UTF_8).strip());
-                    } catch (IOException ex) {
-                        throw new ConfigException(k + ".fromFile: cannot read " + file + ": " + ex.getMessage(), ex);
-                    }
-                }
-            } else {
-                throw new ConfigException(k + ": must be a string or {\"fromEnv\": ...} or {\"fromFile\": ...}");
-            }
+            env.put(e.getKey(), secret(e.getValue(), key + "." + e.getKey()));
         }
         return java.util.Collections.unmodifiableMap(env);
+    }
+
+    /** A value that may be a secret: a string, {@code {"fromEnv": VAR}} or {@code {"fromFile": PATH}}. */
+    private String secret(JsonValue v, String k) {
+        if (v.getValueType() == JsonValue.ValueType.STRING) {
+            return expand(((JsonString) v).getString(), k);
+        }
+        if (v.getValueType() != JsonValue.ValueType.OBJECT) {
+            throw new ConfigException(k + ": must be a string or {\"fromEnv\": ...} or {\"fromFile\": ...}");
+        }
+        JsonObject ref = v.asJsonObject();
+        only(ref, k, Set.of("fromEnv", "fromFile"));
+        if (ref.containsKey("fromEnv") == ref.containsKey("fromFile")) {
+            throw new ConfigException(k + ": give exactly one of fromEnv or fromFile");
+        }
+        if (ref.containsKey("fromEnv")) {
+            String var = string(ref, "fromEnv", k + ".", null);
+            String value = environment.apply(var);
+            if (value == null) {
+                throw new ConfigException(k + ".fromEnv: environment variable " + var + " is not set");
+            }
+            return value;
+        }
+        Path file = Path.of(expand(string(ref, "fromFile", k + ".", null), k + ".fromFile"));
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException ex) {
+            throw new ConfigException(k + ".fromFile: cannot read " + file + ": " + ex.getMessage(), ex);
+        }
     }
 
     private String expand(String s, String key) {

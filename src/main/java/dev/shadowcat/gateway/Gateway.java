@@ -58,6 +58,8 @@ public class Gateway {
     private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> drain =
             new java.util.concurrent.atomic.AtomicReference<>();
     private volatile ExitDrain exitDrain;
+    /** The gateway's client at the authorization server; null unless {@code auth.client} is configured. */
+    private volatile dev.shadowcat.auth.IdentityProvider idp;
 
     /** The threads and schedulers (a bean of its own, with its own {@code @PreDestroy}). */
     @Inject
@@ -96,7 +98,10 @@ public class Gateway {
                     ? new dev.shadowcat.policy.AccessPolicy(cfg.auth().policy()) : null;
             Pipeline chain = assemblePipeline(cfg.pipeline(), policy, m, a);
             SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
-            upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock);
+            idp = cfg.auth().client() != null
+                    ? new dev.shadowcat.auth.IdentityProvider(cfg.auth(), schedulers.threads().named("idp"), System::currentTimeMillis)
+                    : null;
+            upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock, idp);
             if (m != null) {
                 m.bind(reg, upstreams.unwrapped());
             }
@@ -110,6 +115,10 @@ public class Gateway {
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
             upstreams.stop();
+            if (idp != null) {
+                idp.stop(0);
+                idp = null;
+            }
             schedulers.stop();
             if (a != null) {
                 a.close();
@@ -225,13 +234,37 @@ public class Gateway {
         return schedulers.timers();
     }
 
-    /** The bridge that serves 2026-07-28 (stateless) clients from this upstream. */
-    public dev.shadowcat.session.StatelessBridge bridge(Upstream u) {
-        return bridges.computeIfAbsent(u.name(), n -> new dev.shadowcat.session.StatelessBridge(u, schedulers.timers(), stateSigner,
-                config.server().inputWait().toMillis()));
+    /**
+     * The bridge that serves 2026-07-28 (stateless) clients of {@code principal} from this upstream: one shared by
+     * all callers, or one per caller when a token of the caller's own is exchanged for the upstream (a shared upstream
+     * session cannot carry several identities).
+     */
+    public dev.shadowcat.session.StatelessBridge bridge(Upstream u, String principal) {
+        String owner = perCallerCredentials(u.name()) ? principal : dev.shadowcat.pipeline.CallContext.ANONYMOUS;
+        String key = owner.equals(dev.shadowcat.pipeline.CallContext.ANONYMOUS) ? u.name() : u.name() + "\u0000" + owner;
+        return bridges.computeIfAbsent(key, n -> new dev.shadowcat.session.StatelessBridge(u, schedulers.timers(), stateSigner,
+                config.server().inputWait().toMillis(), owner));
+    }
+
+    /** Whether the endpoint (or a member of the aggregate) gets a token per caller by RFC 8693 exchange. */
+    private boolean perCallerCredentials(String endpoint) {
+        GatewayConfig c = config;
+        java.util.List<String> names = c.aggregates().containsKey(endpoint) ? c.aggregates().get(endpoint).members()
+                : java.util.List.of(endpoint);
+        for (String n : names) {
+            if (c.upstreams().get(n) instanceof HttpUpstreamConfig h && h.credentials() != null && h.credentials().perCaller()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The meter registry behind {@code /metrics}, or null when metrics are off. */
+    /** The gateway's client at its authorization server (introspection, upstream tokens), or null when none is configured. */
+    public dev.shadowcat.auth.IdentityProvider identityProvider() {
+        return idp;
+    }
+
     /** {@code auth.policy}, or null while authentication is off. */
     public dev.shadowcat.policy.AccessPolicy accessPolicy() {
         return accessPolicy;
@@ -319,6 +352,9 @@ public class Gateway {
         }
         drain();
         upstreams.stop();
+        if (idp != null) {
+            idp.stop(1000); // after the upstreams: their last requests may still have asked for a token
+        }
         schedulers.stop();
         if (audit != null) {
             audit.close(); // after the sessions: their last calls' lines are written

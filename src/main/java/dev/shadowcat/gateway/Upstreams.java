@@ -47,6 +47,12 @@ public class Upstreams {
      */
     public synchronized void start(GatewayConfig cfg, Pipeline chain, Schedulers schedulers, Predicate<String> reclaimer,
                                    LongSupplier clock) {
+        start(cfg, chain, schedulers, reclaimer, clock, null);
+    }
+
+    /** As above; {@code idp} obtains the tokens of upstreams with {@code credentials} (null when none has them). */
+    public synchronized void start(GatewayConfig cfg, Pipeline chain, Schedulers schedulers, Predicate<String> reclaimer,
+                                   LongSupplier clock, dev.shadowcat.auth.IdentityProvider idp) {
         if (!owned.isEmpty()) {
             return;
         }
@@ -59,8 +65,11 @@ public class Upstreams {
                     u = new StdioUpstream(stdio, schedulers.threads(), schedulers.timers(), clock, reclaimer);
                     grace = Math.max(grace, stdio.terminationGrace().toMillis());
                 } else {
-                    u = new HttpUpstream((HttpUpstreamConfig) spec, schedulers.threads().named("http-" + spec.name()),
-                            schedulers.timers(), clock);
+                    HttpUpstreamConfig h = (HttpUpstreamConfig) spec;
+                    dev.shadowcat.upstream.UpstreamCredentials creds = h.credentials() == null || idp == null
+                            ? dev.shadowcat.upstream.UpstreamCredentials.NONE
+                            : new dev.shadowcat.auth.UpstreamTokens(h.name(), h.credentials(), idp, System::currentTimeMillis);
+                    u = new HttpUpstream(h, schedulers.threads().named("http-" + spec.name()), schedulers.timers(), clock, creds);
                 }
                 raw.put(spec.name(), u);
             }

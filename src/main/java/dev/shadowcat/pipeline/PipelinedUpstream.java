@@ -199,6 +199,16 @@ final class PipelinedUpstream implements Upstream {
         }
 
         @Override
+        public java.util.Set<String> grants() {
+            return client.grants();
+        }
+
+        @Override
+        public String subjectToken() {
+            return client.subjectToken();
+        }
+
+        @Override
         public FrontDoor frontDoor() {
             return client.frontDoor();
         }

@@ -364,6 +364,11 @@ public final class AggregateUpstream implements Upstream {
             }
 
             @Override
+            public String subjectToken() {
+                return session.subjectToken();
+            }
+
+            @Override
             public dev.shadowcat.pipeline.FrontDoor frontDoor() {
                 return session.frontDoor();
             }

@@ -66,6 +66,8 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     private volatile long lastActiveNanos;
     private volatile UpstreamBinding binding;
     private volatile java.util.function.Consumer<byte[]> direct;
+    /** The client's latest bearer token, for upstream token exchanges only (see {@link #subjectToken}). */
+    private volatile String subjectToken;
 
     Session(String id, String handle, Upstream upstream, String protocolVersion,
             dev.shadowcat.pipeline.FrontDoor frontDoor, String client, String principal, java.util.Set<String> grants,
@@ -92,6 +94,18 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public java.util.Set<String> grants() {
         return grants;
+    }
+
+    @Override
+    public String subjectToken() {
+        return subjectToken;
+    }
+
+    /** The token that authenticated the client's latest request (its principal's: {@link #belongsTo} was checked). */
+    public void presented(String token) {
+        if (token != null) {
+            subjectToken = token;
+        }
     }
 
     /** Whether a request of {@code caller} may use this session: only its own principal's may. */

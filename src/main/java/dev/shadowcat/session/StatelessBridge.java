@@ -62,6 +62,9 @@ public final class StatelessBridge implements ClientSession {
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
     private volatile CompletableFuture<Opened> opened;
+    private final String owner;
+    /** The owner's latest bearer token, for the upstream's token exchange; null for a shared bridge. */
+    private volatile String subjectToken;
 
     private record Opened(UpstreamBinding binding, JsonObject initResult) {
     }
@@ -76,6 +79,17 @@ public final class StatelessBridge implements ClientSession {
      */
     public StatelessBridge(Upstream upstream, java.util.concurrent.ScheduledExecutorService scheduler,
                            RequestStateSigner signer, long parkTtlMillis) {
+        this(upstream, scheduler, signer, parkTtlMillis, dev.shadowcat.pipeline.CallContext.ANONYMOUS);
+    }
+
+    /**
+     * @param owner the one caller this bridge serves, when the upstream's token is per caller (RFC 8693 exchange):
+     *              its upstream session then carries that caller's identity; {@code anonymous} for a bridge shared
+     *              by all
+     */
+    public StatelessBridge(Upstream upstream, java.util.concurrent.ScheduledExecutorService scheduler,
+                           RequestStateSigner signer, long parkTtlMillis, String owner) {
+        this.owner = owner;
         this.upstream = upstream;
         this.scheduler = scheduler;
         this.signer = signer;
@@ -390,11 +404,28 @@ public final class StatelessBridge implements ClientSession {
                 + c.getMessage(), null);
     }
 
+    /** The token of the owner's latest request (a bridge of one caller only: others never reach it). */
+    public void presented(String token) {
+        if (token != null && !dev.shadowcat.pipeline.CallContext.ANONYMOUS.equals(owner)) {
+            subjectToken = token;
+        }
+    }
+
     // ---- ClientSession: what the upstream session sends the bridge ----
 
     @Override
     public String handle() {
         return "stateless/" + upstream.name();
+    }
+
+    @Override
+    public String principal() {
+        return owner;
+    }
+
+    @Override
+    public String subjectToken() {
+        return subjectToken;
     }
 
     @Override
@@ -487,6 +518,16 @@ public final class StatelessBridge implements ClientSession {
         @Override
         public String handle() {
             return "stateless/" + upstream.name() + "/call";
+        }
+
+        @Override
+        public String principal() {
+            return owner;
+        }
+
+        @Override
+        public String subjectToken() {
+            return subjectToken;
         }
 
         @Override

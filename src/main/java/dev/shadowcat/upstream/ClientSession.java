@@ -22,6 +22,15 @@ public interface ClientSession {
         return java.util.Set.of();
     }
 
+    /**
+     * The bearer token the client presented last, for an upstream whose token comes from an RFC 8693 exchange of it;
+     * null when there is none. Nothing else may read it: it is never sent anywhere but the authorization server,
+     * never logged, never shown.
+     */
+    default String subjectToken() {
+        return null;
+    }
+
     /** Where the client's messages enter the gateway. */
     default dev.shadowcat.pipeline.FrontDoor frontDoor() {
         return dev.shadowcat.pipeline.FrontDoor.MCP;

@@ -62,6 +62,8 @@ public class LegacySseServlet extends HttpServlet {
         /** The subject of the caller that opened the stream: only its requests may post to it. */
         final String principal;
         final java.util.Set<String> grants;
+        /** The caller's latest bearer token, until the session exists (then the session keeps it). */
+        volatile String token;
         /** Set by the first initialize: a second one, even concurrent, is refused. */
         final java.util.concurrent.atomic.AtomicBoolean initialized = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Session session;
@@ -156,6 +158,7 @@ public class LegacySseServlet extends HttpServlet {
         });
         var caller = dev.shadowcat.auth.Caller.of(req);
         Connection c = new Connection(key, u, w, McpServlet.clientKey(req, caller), caller.subject(), caller.grants());
+        c.token = dev.shadowcat.auth.Caller.presentedToken(req);
         holder[0] = c;
         connections.put(key, c);
         if (!w.isOpen()) {
@@ -194,6 +197,14 @@ public class LegacySseServlet extends HttpServlet {
             HttpErrors.afterBody(req, resp, limit, 413, ErrorCodes.INVALID_REQUEST, "Payload Too Large: the body exceeds " + limit + " bytes");
             return;
         }
+        String token = dev.shadowcat.auth.Caller.presentedToken(req);
+        if (token != null) {
+            c.token = token;
+            Session s = c.session;
+            if (s != null) {
+                s.presented(token);
+            }
+        }
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
         BodyReader.read(async, limit, body -> onMessage(async, c, body), err -> McpServlet.writeAsync(async,
@@ -224,6 +235,7 @@ public class LegacySseServlet extends HttpServlet {
                     c.initialized.set(false); // refused: the client may try again later on this connection
                     throw e;
                 }
+                created.presented(c.token);
                 c.session = created;
                 created.standalone().attach(c.writer, Long.MAX_VALUE); // live only: no replay, no priming
                 McpServlet.writeAsync(async, 202, null);

@@ -106,6 +106,7 @@ public class McpServlet extends HttpServlet {
                     + "' is not the version this session negotiated ('" + s.protocolVersion() + "')");
             return null;
         }
+        s.presented(dev.shadowcat.auth.Caller.presentedToken(req));
         return s;
     }
 
@@ -148,7 +149,7 @@ public class McpServlet extends HttpServlet {
             AsyncContext async = req.startAsync();
             async.setTimeout(0);
             var server = gateway.config().server();
-            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u), sessions, body, server),
+            BodyReader.read(async, limit, body -> StatelessEndpoint.handle(async, req, gateway.bridge(u, dev.shadowcat.auth.Caller.of(req).subject()), sessions, body, server),
                     err -> writeAsync(async, err instanceof BodyReader.TooLarge ? 413 : 400, Errors.response(null,
                             ErrorCodes.INVALID_REQUEST, "could not read the body: " + err.getMessage(), null)));
             return;
@@ -219,6 +220,7 @@ public class McpServlet extends HttpServlet {
             HttpErrors.unavailable(async, m.idJson(), e.getMessage());
             return;
         }
+        s.presented(dev.shadowcat.auth.Caller.presentedToken(async.getRequest()));
         s.open(m, new PostResponse(async, s, 1, false, s.id(), gateway.config().server()));
     }
 

@@ -131,6 +131,7 @@ final class StatelessEndpoint {
                 PostResponse r = new PostResponse(async, StreamOwner.STATELESS, 1, false, null, server);
                 StatelessBridge.Sink out = sink(r);
                 var caller = dev.shadowcat.auth.Caller.of((jakarta.servlet.http.HttpServletRequest) async.getRequest());
+                bridge.presented(dev.shadowcat.auth.Caller.presentedToken(async.getRequest()));
                 Runnable cancel = bridge.request(m, caller.subject(), caller.grants(), new StatelessBridge.Sink() {
                     @Override
                     public void message(byte[] json) {

@@ -51,7 +51,7 @@ public class AuthBenchmark {
         RSAKey key = new RSAKeyGenerator(2048).keyID("bench").generate();
         AuthConfig config = new AuthConfig("bearer", "https://idp.example/realms/bench", null, "https://gw.example/mcp",
                 "https://gw.example", List.of(), List.of("RS256"), Duration.ofSeconds(60), List.of(), List.of(),
-                List.of("realm_access.roles"), List.of());
+                List.of("realm_access.roles"), List.of(), "jwt", null, null);
         verifier = new TokenVerifier(config, new ImmutableJWKSet<>(new JWKSet(key.toPublicJWK())));
         JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(config.issuer()).subject("user-1")
                 .audience(config.resource()).expirationTime(new Date(System.currentTimeMillis() + 3_600_000))

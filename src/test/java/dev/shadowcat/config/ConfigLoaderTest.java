@@ -54,6 +54,28 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void upstreamCredentials_needTheGatewaysClient_andTokenExchangeNeedsBearerTokens() {
+        String base = "\"auth\":{\"issuer\":\"https://idp/realms/r\",\"publicBaseUrl\":\"https://g\"";
+        String client = ",\"client\":{\"id\":\"gw\",\"secret\":{\"fromEnv\":\"GW_SECRET\"}}";
+        String exchange = "\"upstreams\":{\"u\":{\"url\":\"https://up/mcp\",\"credentials\":{\"grant\":\"token-exchange\",\"audience\":\"up\"}}}";
+        ConfigLoader withSecret = new ConfigLoader(java.util.Map.of(), n -> n.equals("GW_SECRET") ? "from-the-environment" : null);
+        GatewayConfig c = withSecret.parse("{" + exchange + "," + base + client + "}}", "t");
+        HttpUpstreamConfig u = (HttpUpstreamConfig) c.upstreams().get("u");
+        assertTrue(u.credentials().perCaller());
+        assertEquals("from-the-environment", c.auth().client().secret());
+        assertFalse(c.auth().client().toString().contains("from-the-environment"), "the secret is never printed");
+        assertTrue(error("{" + exchange + "," + base + "}}").contains("upstreams.u.credentials: needs auth.client"));
+        assertTrue(error("{" + exchange + "}").contains("upstreams.u.credentials: needs auth.client"));
+        assertTrue(error("{\"upstreams\":{\"u\":{\"url\":\"https://up/mcp\",\"credentials\":{\"grant\":\"password\"}}}}")
+                .contains("credentials.grant: must be \"token-exchange\""));
+        assertTrue(error("{\"upstreams\":{\"u\":{\"url\":\"https://up/mcp\",\"headers\":{\"Authorization\":\"Bearer x\"},"
+                + "\"credentials\":{\"grant\":\"client-credentials\"}}}}").contains("give one or the other"));
+        assertTrue(error("{" + exchange + "," + base + ",\"validation\":\"introspection\"}}")
+                .contains("auth.client: required for validation introspection"));
+        assertTrue(error("{" + exchange + "," + base + ",\"client\":{\"id\":\"gw\"}}}").contains("auth.client: needs id and secret"));
+    }
+
+    @Test
     void errors_nameTheKey() {
         assertTrue(error("{\"upstreams\":{}}").contains("upstreams: at least one"));
         assertTrue(error("{\"upstreams\":{\"a\":{}}}").contains("upstreams.a.command: required"));

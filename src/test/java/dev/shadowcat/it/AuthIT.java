@@ -132,18 +132,23 @@ class AuthIT {
                   "upstreams": {
                     "demo": { "command": %s, "mode": "shared", "pool": { "maxSize": 2, "minIdle": 1 } },
                     "limited": { "command": %1$s, "mode": "shared", "pool": { "maxSize": 1, "minIdle": 1 } },
-                    "echo": { "url": "%s" }
+                    "echo": { "url": "%2$s" },
+                    "exchanged": { "url": "%2$s", "credentials": { "grant": "token-exchange", "audience": "echo-upstream" } },
+                    "machine": { "url": "%2$s", "credentials": { "grant": "client-credentials" } }
                   },
-                  "auth": { "issuer": "%s", "resource": "%s", "publicBaseUrl": "%s", "clockSkewSeconds": 0,
+                  "auth": { "issuer": "%3$s", "resource": "%4$s", "publicBaseUrl": "%5$s", "clockSkewSeconds": 0,
+                            "client": { "id": "shadowcat-gateway", "secret": "%7$s" },
                             "policy": [
                               { "roles": ["mcp-service"], "upstreams": ["*"] },
                               { "roles": ["mcp-user"], "upstreams": ["demo", "limited"], "tools": { "deny": ["crash", "env"] } },
-                              { "roles": ["shadowcat-admin"], "upstreams": ["demo"] }
+                              { "roles": ["shadowcat-admin"], "upstreams": ["demo"] },
+                              { "roles": ["mcp-user"], "upstreams": ["exchanged", "machine"] }
                             ] },
-                  "pipeline": { "audit": { "file": "%s" },
+                  "pipeline": { "audit": { "file": "%6$s" },
                                 "rateLimits": { "limited": { "perTool": { "requestsPerSecond": 1, "burst": 2 } } } }
                 }
-                """.formatted(demo, echo.endpoint(), keycloak.issuer("shadowcat"), Keycloak.RESOURCE, PUBLIC_BASE, AUDIT));
+                """.formatted(demo, echo.endpoint(), keycloak.issuer("shadowcat"), Keycloak.RESOURCE, PUBLIC_BASE, AUDIT,
+                        Keycloak.SECRET));
     }
 
     @Test
@@ -385,6 +390,69 @@ class AuthIT {
         RawMcp.HTTP.send(s.request(bearer(token)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The Authorization header the echo upstream received for one tools/call on {@code s}. */
+    private static String upstreamAuthorization(RawMcp s, String token) throws Exception {
+        HttpResponse<String> r = s.post(RawMcp.call(3, "headers", "{}"), bearer(token));
+        assertEquals(200, r.statusCode(), r.body());
+        JsonObject result = answer(r).getJsonObject("result");
+        assertFalse(result.getBoolean("isError", false), result.toString());
+        JsonObject headers = Json.createReader(new StringReader(
+                result.getJsonArray("content").getJsonObject(0).getString("text"))).readObject();
+        JsonArray auth = headers.getJsonArray("authorization");
+        assertTrue(auth != null && auth.size() == 1, "one Authorization header upstream: " + headers);
+        String value = auth.getString(0);
+        assertTrue(value.startsWith("Bearer "), value);
+        tokensSeen.add(value.substring(7));
+        return value.substring(7);
+    }
+
+    @Test
+    @Order(8)
+    void anUpstreamGetsATokenMadeForIt_exchangedForTheCallerOrTheGatewaysOwn_neverTheClients(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        String aliceSub = claimsOf(alice).getSubject();
+        RawMcp ex = open(at(base, "/mcp/exchanged"), alice);
+        String exchanged = upstreamAuthorization(ex, alice);
+        assertFalse(exchanged.equals(alice), "the client's token went upstream");
+        JWTClaimsSet c = SignedJWT.parse(exchanged).getJWTClaimsSet();
+        assertEquals(List.of("echo-upstream"), c.getAudience(), "RFC 8693: a token whose audience is the upstream");
+        assertEquals(aliceSub, c.getSubject(), "on behalf of the caller");
+        assertEquals("shadowcat-gateway", c.getStringClaim("azp"), "obtained by the gateway's client");
+        assertEquals(exchanged, upstreamAuthorization(ex, alice), "cached for the next call, not exchanged again");
+
+        String bob = keycloak.userToken("shadowcat", Keycloak.CLIENT, "bob");
+        RawMcp exBob = open(at(base, "/mcp/exchanged"), bob);
+        JWTClaimsSet forBob = SignedJWT.parse(upstreamAuthorization(exBob, bob)).getJWTClaimsSet();
+        assertEquals(claimsOf(bob).getSubject(), forBob.getSubject(), "each caller gets a token of its own");
+
+        RawMcp m = open(at(base, "/mcp/machine"), alice);
+        JWTClaimsSet own = SignedJWT.parse(upstreamAuthorization(m, alice)).getJWTClaimsSet();
+        assertEquals(List.of("echo-upstream"), own.getAudience());
+        assertEquals("service-account-shadowcat-gateway", own.getStringClaim("preferred_username"),
+                "client credentials: the gateway's own identity, not the caller's");
+
+        JsonObject ups = Json.createReader(new StringReader(get(at(base, "/api/upstreams"), bearer(bob)).body())).readArray()
+                .getValuesAs(JsonObject.class).stream()
+                .filter(u -> u.getString("name").equals("exchanged")).findFirst().orElseThrow();
+        JsonObject creds = ups.getJsonObject("credentials");
+        assertEquals("token-exchange", creds.getString("grant"), ups.toString());
+        assertEquals(2, creds.getInt("tokensObtained"), "one exchange per caller: " + creds);
+        assertFalse(ups.toString().contains(exchanged.substring(exchanged.length() - 30)), "the API shows no token");
+
+        for (String t : List.of(alice, bob, exchanged)) {
+            String tail = t.substring(t.length() - 40);
+            for (Map<String, List<String>> h : echo.requests()) {
+                if (t != exchanged) {
+                    assertFalse(new HashMap<>(h).toString().contains(tail), "a client's token reached the upstream: " + h);
+                }
+            }
+        }
+        for (var p : List.of(Map.entry(ex, alice), Map.entry(exBob, bob), Map.entry(m, alice))) {
+            RawMcp.HTTP.send(p.getKey().request(bearer(p.getValue())).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
     private static List<String> toolNames(RawMcp s, String token) throws Exception {
         HttpResponse<String> r = s.post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}", bearer(token));
         return answer(r).getJsonObject("result").getJsonArray("tools")
@@ -467,7 +535,95 @@ class AuthIT {
 
     @Test
     @Order(90)
-    void undeploys() {
+    void undeploys(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) {
+        livePort = base.getPort();
         deployer.undeploy(DEPLOYMENT);
+    }
+
+    // ---- a second set-up: tokens checked by introspection, and the public URL the clients really use ----
+
+    private static final String LIVE = "shadowcat-auth-live";
+    private static int livePort;
+
+    @Deployment(name = LIVE, managed = false, testable = false)
+    static WebArchive liveWar() {
+        return org.jboss.shrinkwrap.api.ShrinkWrap.create(WebArchive.class, "live.war").merge(BuiltWar.archive());
+    }
+
+    private static String liveBase() {
+        return "http://127.0.0.1:" + livePort;
+    }
+
+    @Test
+    @Order(91)
+    void deploysWithIntrospection() throws Exception {
+        String demo = "[\"${java}\", \"-XX:TieredStopAtLevel=1\", \"-cp\", \"${webapp.classpath}\", \"dev.shadowcat.demo.DemoMcpServer\"]";
+        // the clients' URL is the public one here, as the TypeScript SDK checks the metadata's resource against it;
+        // Keycloak's tokens name the realm's fixed audience, accepted as a further one
+        BuiltWar.deploy(deployer, LIVE, """
+                {
+                  "upstreams": { "demo": { "command": %s, "mode": "shared", "pool": { "maxSize": 1, "minIdle": 1 } } },
+                  "auth": { "issuer": "%s", "resource": "%s/mcp", "publicBaseUrl": "%3$s", "audiences": ["%s"],
+                            "validation": "introspection", "introspection": { "cacheSeconds": 1 },
+                            "client": { "id": "shadowcat-gateway", "secret": "%s" },
+                            "policy": [ { "roles": ["mcp-user", "mcp-service"], "upstreams": ["demo"] } ] }
+                }
+                """.formatted(demo, keycloak.issuer("shadowcat"), liveBase(), Keycloak.RESOURCE, Keycloak.SECRET));
+    }
+
+    @Test
+    @Order(92)
+    void introspection_refusesARevokedTokenSoonAfter_andATokenTheIdpNeverIssued() throws Exception {
+        URI endpoint = URI.create(liveBase() + "/mcp/demo");
+        String alice = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        assertEquals(200, initialize(endpoint, bearer(alice)).statusCode(), "active at the authorization server");
+        keycloak.revoke("shadowcat", Keycloak.CLIENT, alice);
+        Thread.sleep(1500); // introspection.cacheSeconds is 1
+        HttpResponse<String> revoked = initialize(endpoint, bearer(alice));
+        assertEquals(401, revoked.statusCode(), revoked.body());
+        assertTrue(revoked.headers().firstValue("WWW-Authenticate").orElse("").contains("error=\"invalid_token\""));
+        assertTrue(revoked.body().contains("not active"), revoked.body());
+        HttpResponse<String> opaque = initialize(endpoint, bearer("opaque-" + java.util.UUID.randomUUID()));
+        assertEquals(401, opaque.statusCode(), "an opaque token the IdP does not know: " + opaque.body());
+    }
+
+    private static JsonObject sdkRun(String... args) throws Exception {
+        Node.Result r = Node.run(Map.of("OAUTH_CLIENT_SECRET", Keycloak.SECRET, "OAUTH_USER_PASSWORD", "alice-password"),
+                "oauth-client.mjs", args);
+        assertEquals(0, r.exit(), r.toString());
+        String last = r.stdout().strip().lines().reduce((a, b) -> b).orElse("");
+        return Json.createReader(new StringReader(last)).readObject();
+    }
+
+    private static void assertDiscoveredFromThe401(JsonObject out) {
+        List<String> seen = out.getJsonArray("requests").getValuesAs(jakarta.json.JsonString.class).stream()
+                .map(jakarta.json.JsonString::getString).toList();
+        assertEquals("POST /mcp/demo 401", seen.get(0), "first the 401: " + seen);
+        assertEquals("GET /.well-known/oauth-protected-resource/mcp/demo 200", seen.get(1), "then the metadata it names: " + seen);
+        assertTrue(seen.stream().anyMatch(x -> x.startsWith("POST /realms/shadowcat/protocol/openid-connect/token 200")), seen.toString());
+        assertTrue(seen.stream().filter(x -> x.startsWith("POST /mcp/demo")).skip(1).allMatch(x -> x.endsWith(" 200") || x.endsWith(" 202")),
+                "the session works with the token: " + seen);
+        assertTrue(out.getJsonArray("tools").toString().contains("\"echo\""), out.toString());
+        assertEquals("Echo: through the gateway", out.getString("echoed"), out.toString());
+    }
+
+    @Test
+    @Order(93)
+    void theTypeScriptSdk_findsKeycloakFromThe401_clientCredentials() throws Exception {
+        assertDiscoveredFromThe401(sdkRun("client-credentials", liveBase() + "/mcp/demo", keycloak.issuer("shadowcat"), Keycloak.CLIENT));
+    }
+
+    @Test
+    @Order(94)
+    void theTypeScriptSdk_authorizationCodeWithPkce_throughKeycloaksLoginForm() throws Exception {
+        JsonObject out = sdkRun("auth-code", liveBase() + "/mcp/demo", keycloak.issuer("shadowcat"), "mcp-cli", "alice");
+        assertDiscoveredFromThe401(out);
+        assertTrue(out.getJsonArray("requests").toString().contains("POST /realms/shadowcat/login-actions/authenticate 302"), out.toString());
+    }
+
+    @Test
+    @Order(99)
+    void undeploysTheSecond() {
+        deployer.undeploy(LIVE);
     }
 }

@@ -20,9 +20,16 @@ final class Node {
     }
 
     static Result run(String script, String... args) throws Exception {
+        return run(java.util.Map.of(), script, args);
+    }
+
+    /** As {@link #run(String, String...)}, with {@code env} added to the environment (secrets: never on the command line). */
+    static Result run(java.util.Map<String, String> env, String script, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("node", script));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(new File("src/test/node")).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File("src/test/node"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
         p.getOutputStream().close();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));

@@ -42,6 +42,7 @@ public final class HttpUpstream implements Upstream {
     private static final Logger LOG = Logger.getLogger(HttpUpstream.class.getName());
 
     private final HttpUpstreamConfig config;
+    private final dev.shadowcat.upstream.UpstreamCredentials credentials;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService executor;
     /**
@@ -73,6 +74,13 @@ public final class HttpUpstream implements Upstream {
 
     public HttpUpstream(HttpUpstreamConfig config, ThreadFactory threads, ScheduledExecutorService scheduler,
                         LongSupplier nanoClock) {
+        this(config, threads, scheduler, nanoClock, dev.shadowcat.upstream.UpstreamCredentials.NONE);
+    }
+
+    /** @param credentials where this upstream's {@code Authorization} comes from, besides its configured headers */
+    public HttpUpstream(HttpUpstreamConfig config, ThreadFactory threads, ScheduledExecutorService scheduler,
+                        LongSupplier nanoClock, dev.shadowcat.upstream.UpstreamCredentials credentials) {
+        this.credentials = credentials;
         this.config = config;
         this.scheduler = scheduler;
         this.clock = nanoClock;
@@ -222,11 +230,61 @@ public final class HttpUpstream implements Upstream {
     }
 
     /**
-     * Sends through this upstream's client and tracks the exchange until it completes, so that {@link #awaitStopped}
-     * can abort whatever is still pending: a pending exchange keeps the JDK client's selector thread, and all the
-     * exchange reaches, alive.
+     * Sends through this upstream's client, on behalf of {@code on}, and tracks the exchange until it completes, so
+     * that {@link #awaitStopped} can abort whatever is still pending: a pending exchange keeps the JDK client's
+     * selector thread, and all the exchange reaches, alive. The {@code Authorization} header of a token the gateway
+     * obtained for this upstream is added here (at once while it is cached); the client's own never is.
      */
-    <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> send(java.net.http.HttpRequest request,
+    <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> send(ClientSession on, java.net.http.HttpRequest request,
+                                                                   java.net.http.HttpResponse.BodyHandler<T> handler) {
+        CompletableFuture<String> auth;
+        try {
+            auth = credentials.authorization(on);
+        } catch (RuntimeException e) {
+            auth = CompletableFuture.failedFuture(e);
+        }
+        if (auth == null) {
+            return send(request, handler);
+        }
+        if (auth.isDone() && !auth.isCompletedExceptionally()) {
+            return send(withAuthorization(request, auth.join()), handler);
+        }
+        CompletableFuture<java.net.http.HttpResponse<T>> outer = new CompletableFuture<>();
+        auth.whenComplete((value, err) -> {
+            if (err != null) {
+                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                outer.completeExceptionally(new java.io.IOException("no token for upstream '" + name() + "': " + cause.getMessage(), cause));
+                return;
+            }
+            if (outer.isDone()) {
+                return; // cancelled while the token was on its way
+            }
+            CompletableFuture<java.net.http.HttpResponse<T>> inner = send(withAuthorization(request, value), handler);
+            outer.whenComplete((r, e) -> {
+                if (outer.isCancelled()) {
+                    inner.cancel(true);
+                }
+            });
+            inner.whenComplete((r, e) -> {
+                if (e != null) {
+                    outer.completeExceptionally(e);
+                } else {
+                    outer.complete(r);
+                }
+            });
+        });
+        return outer;
+    }
+
+    private static java.net.http.HttpRequest withAuthorization(java.net.http.HttpRequest request, String value) {
+        if (value == null) {
+            return request;
+        }
+        return java.net.http.HttpRequest.newBuilder(request, (n, v) -> !"authorization".equalsIgnoreCase(n))
+                .header("Authorization", value).build();
+    }
+
+    private <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> send(java.net.http.HttpRequest request,
                                                                    java.net.http.HttpResponse.BodyHandler<T> handler) {
         HttpClient c = client;
         if (c == null) {
@@ -290,6 +348,10 @@ public final class HttpUpstream implements Upstream {
         m.put("failures", failures.get());
         m.put("fastFails", fastFails.get());
         m.put("resumes", resumes.get());
+        Map<String, Object> c = credentials.stats();
+        if (!c.isEmpty()) {
+            m.put("credentials", c);
+        }
         return m;
     }
 

@@ -53,7 +53,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
                 .header("Accept", "text/event-stream")
                 .timeout(java.time.Duration.ofDays(365))
                 .GET().build();
-        up.send(req, info -> {
+        up.send(session, req, info -> {
             int status = info.statusCode();
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (status == 200 && type.startsWith("text/event-stream")) {
@@ -122,7 +122,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
     }
 
     private CompletableFuture<Integer> postAsync(byte[] body) {
-        return endpoint.thenCompose(uri -> up.send(up.request(uri, null, null)
+        return endpoint.thenCompose(uri -> up.send(session, up.request(uri, null, null)
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding())
                 .thenApply(HttpResponse::statusCode));

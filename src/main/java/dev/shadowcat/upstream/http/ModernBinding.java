@@ -266,7 +266,7 @@ final class ModernBinding implements UpstreamBinding {
                     up.breaker().onFailure();
                 }
             }, ms, TimeUnit.MILLISECONDS);
-            http = up.send(b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), info -> onHeaders(info, minted))
+            http = up.send(session, b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), info -> onHeaders(info, minted))
                     .whenComplete((r, err) -> {
                         if (err != null && !ended.get() && minted.equals(mintedJson)) {
                             up.breaker().onFailure();
@@ -581,7 +581,7 @@ final class ModernBinding implements UpstreamBinding {
             HttpRequest req = up.request(up.config().url(), null, V).timeout(up.config().sseIdleTimeout())
                     .header("Content-Type", "application/json").header("Accept", ACCEPT).header("Mcp-Method", "subscriptions/listen")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            http = up.send(req, info -> {
+            http = up.send(session, req, info -> {
                 if (stopped.get()) {
                     return HttpResponse.BodySubscribers.replacing(null); // stopped while connecting: drop the stream
                 }

@@ -131,7 +131,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 .header("Accept", ACCEPT)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(request.bytes()))
                 .build();
-        up.send(req, info -> onHeaders(info, call, init))
+        up.send(session, req, info -> onHeaders(info, call, init))
                 .whenComplete((r, err) -> {
                     if (err != null) {
                         transportFailed(call, err);
@@ -398,7 +398,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 .header("Last-Event-ID", call.lastEventId)
                 .timeout(up.config().sseIdleTimeout())
                 .GET().build();
-        up.send(req, info -> {
+        up.send(session, req, info -> {
             int status = info.statusCode();
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (status == 200 && type.startsWith("text/event-stream")) {
@@ -494,7 +494,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
                 .header("Content-Type", "application/json")
                 .header("Accept", ACCEPT)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        return up.send(req, HttpResponse.BodyHandlers.discarding())
+        return up.send(session, req, HttpResponse.BodyHandlers.discarding())
                 .handle((r, err) -> {
                     if (err != null) {
                         LOG.log(Level.FINE, "upstream '" + up.name() + "': POST failed", err);
@@ -517,7 +517,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         HttpRequest req = up.request(up.config().url(), sessionId, version)
                 .header("Content-Type", "application/json").header("Accept", ACCEPT)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        up.send(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
+        up.send(session, req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
             if (err != null || r.statusCode() >= 500) {
                 up.breaker().onFailure();
             } else {
@@ -554,7 +554,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
             if (lastEventId != null) {
                 b.header("Last-Event-ID", lastEventId);
             }
-            up.send(b.GET().build(), info -> {
+            up.send(session, b.GET().build(), info -> {
                 int status = info.statusCode();
                 if (heldAny()) {
                     up.standaloneAnsweredInTime();
@@ -660,7 +660,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         String id = sessionId;
         if (id != null && up.canSayFarewell()) {
             HttpRequest del = up.request(up.config().url(), id, version).timeout(java.time.Duration.ofSeconds(5)).DELETE().build();
-            up.farewell(up.send(del, HttpResponse.BodyHandlers.discarding()));
+            up.farewell(up.send(session, del, HttpResponse.BodyHandlers.discarding()));
         }
         up.forget(this);
     }
