@@ -63,6 +63,12 @@ public class Jetty121Container implements DeployableContainer<Jetty121Configurat
             contexts = new ContextHandlerCollection();
             server.setHandler(contexts);
             server.setStopTimeout(config.getStopTimeoutMillis());
+            // the realm a WAR with <login-config><realm-name>shadowcat</realm-name> authenticates against (ContainerAuthIT)
+            java.net.URL realm = Jetty121Container.class.getResource("/jetty/realm.properties");
+            if (realm != null) {
+                server.addBean(new org.eclipse.jetty.security.HashLoginService("shadowcat",
+                        org.eclipse.jetty.util.resource.ResourceFactory.of(server).newResource(realm.toURI())));
+            }
             server.start();
         } catch (Exception e) {
             throw new LifecycleException("Could not start Jetty 12.1 on " + config.getBindAddress() + ":"
