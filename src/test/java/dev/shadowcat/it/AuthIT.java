@@ -278,6 +278,29 @@ class AuthIT {
         SignedJWT notYet = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(forger.getKeyID()).build(), early);
         notYet.sign(new RSASSASigner(forger));
         assertRefused(base, bearer(notYet.serialize()), 401, "not yet valid (and signed by an unknown key)");
+        lastUnknownKidNanos = System.nanoTime();
+    }
+
+    /** When a token with an unknown kid last made the gateway refetch the keys (refetches are 30 s apart at least). */
+    private static long lastUnknownKidNanos = System.nanoTime();
+
+    @Test
+    @Order(89)
+    void theIdpRotatesItsKey_andTheGatewayRefetchesOnceForTheNewKid(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base)
+            throws Exception {
+        String before = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        assertEquals(200, initialize(at(base, "/mcp/demo"), bearer(before)).statusCode());
+        // the forged kids of the bad-token test made the gateway refetch; a refetch within 30 s of that one is refused
+        long wait = Duration.ofSeconds(31).toNanos() - (System.nanoTime() - lastUnknownKidNanos);
+        if (wait > 0) {
+            Thread.sleep(wait / 1_000_000);
+        }
+        String kid = keycloak.rotateSigningKey("shadowcat");
+        String after = keycloak.userToken("shadowcat", Keycloak.CLIENT, "alice");
+        assertEquals(kid, SignedJWT.parse(after).getHeader().getKeyID(), "Keycloak signs with the new key");
+        HttpResponse<String> r = initialize(at(base, "/mcp/demo"), bearer(after));
+        assertEquals(200, r.statusCode(), "the new kid made the gateway fetch the keys again: " + r.body());
+        assertEquals(200, initialize(at(base, "/mcp/demo"), bearer(before)).statusCode(), "the old key is still published");
     }
 
     @Test
