@@ -1,7 +1,6 @@
 package dev.shadowcat.auth;
 
 import dev.shadowcat.config.AuthConfig;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -203,7 +202,7 @@ public final class IdentityProvider {
             }
             JsonObject json;
             try {
-                json = text.isBlank() ? JsonValue.EMPTY_JSON_OBJECT : Json.createReader(new StringReader(text)).readObject();
+                json = text.isBlank() ? JsonValue.EMPTY_JSON_OBJECT : dev.shadowcat.protocol.JsonP.PROVIDER.createReader(new StringReader(text)).readObject();
             } catch (JsonException | ClassCastException e) {
                 throw new RefusedException("the authorization server's answer (" + status + ") is not a JSON object");
             }

@@ -3,7 +3,6 @@ package dev.shadowcat.auth;
 import dev.shadowcat.config.AuthConfig;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
@@ -33,17 +32,17 @@ public class ProtectedResourceServlet extends HttpServlet {
             resp.sendError(404);
             return;
         }
-        JsonArrayBuilder servers = Json.createArrayBuilder();
+        JsonArrayBuilder servers = dev.shadowcat.protocol.JsonP.PROVIDER.createArrayBuilder();
         if (a.issuer() != null) {
             servers.add(a.issuer());
         }
-        JsonArrayBuilder scopes = Json.createArrayBuilder();
+        JsonArrayBuilder scopes = dev.shadowcat.protocol.JsonP.PROVIDER.createArrayBuilder();
         a.scopes().forEach(scopes::add);
-        byte[] body = Json.createObjectBuilder()
+        byte[] body = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder()
                 .add("resource", a.resource())
                 .add("authorization_servers", servers)
                 .add("scopes_supported", scopes)
-                .add("bearer_methods_supported", Json.createArrayBuilder().add("header"))
+                .add("bearer_methods_supported", dev.shadowcat.protocol.JsonP.PROVIDER.createArrayBuilder().add("header"))
                 .add("resource_name", "Shadowcat MCP gateway")
                 .build().toString().getBytes(StandardCharsets.UTF_8);
         resp.setContentType("application/json");

@@ -1,6 +1,5 @@
 package dev.shadowcat.config;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -371,7 +370,7 @@ public final class ConfigLoader {
     }
 
     private static JsonObject readObject(String json, String origin) {
-        try (Reader r = new StringReader(json); var reader = Json.createReader(r)) {
+        try (Reader r = new StringReader(json); var reader = dev.shadowcat.protocol.JsonP.PROVIDER.createReader(r)) {
             return reader.readObject();
         } catch (JsonParsingException e) {
             throw new ConfigException(origin + ": not valid JSON: " + e.getMessage(), e);

@@ -49,6 +49,8 @@ public class Gateway {
     private final LongSupplier clock = System::nanoTime;
     private volatile GatewayConfig config;
     private volatile SessionStore sessions;
+    /** The same store, as the upstreams' pools see it (they reclaim idle sessions through it). */
+    private volatile SessionRegistry registry;
     private volatile GatewayMetrics metrics;
     private volatile AuditLog audit;
     /** {@code auth.policy}, compiled once: the authorization stage and the door check of the auth filter share it. */
@@ -58,6 +60,19 @@ public class Gateway {
     private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> drain =
             new java.util.concurrent.atomic.AtomicReference<>();
     private volatile ExitDrain exitDrain;
+    /** The chain every upstream is wrapped against; a reload replaces what it holds. */
+    private final dev.shadowcat.pipeline.PipelineRef chain = new dev.shadowcat.pipeline.PipelineRef(Pipeline.empty());
+    /** Where the configuration came from, to read it again at a reload; null for the built-in one. */
+    private volatile Path configFile;
+    private volatile String contextConfigPath;
+    private volatile Map<String, String> vars = Map.of();
+    /** The configuration file's size and modification time when it was last read: a change triggers a reload. */
+    private volatile String configStamp;
+    private volatile java.time.Instant startedAt;
+    private volatile ReloadResult lastReload;
+    private volatile String deployment = "/";
+    private volatile String version = "unknown";
+    private volatile dev.shadowcat.manage.Management management;
     /** The gateway's client at the authorization server; null unless {@code auth.client} is configured. */
     private volatile dev.shadowcat.auth.IdentityProvider idp;
 
@@ -87,7 +102,11 @@ public class Gateway {
         if (config != null) {
             return;
         }
-        GatewayConfig cfg = loadConfig(contextConfigPath, vars);
+        this.contextConfigPath = contextConfigPath;
+        this.vars = Map.copyOf(vars);
+        this.configFile = configPath(contextConfigPath);
+        this.configStamp = stamp(configFile);
+        GatewayConfig cfg = loadConfig(configFile, vars);
         GatewayMetrics m = null;
         AuditLog a = null;
         try {
@@ -96,7 +115,7 @@ public class Gateway {
             a = BuiltInStages.openAudit(cfg.pipeline(), schedulers.threads());
             dev.shadowcat.policy.AccessPolicy policy = cfg.auth().enabled()
                     ? new dev.shadowcat.policy.AccessPolicy(cfg.auth().policy()) : null;
-            Pipeline chain = assemblePipeline(cfg.pipeline(), policy, m, a);
+            chain.set(assemblePipeline(cfg.pipeline(), policy, m, a));
             SessionRegistry reg = new SessionRegistry(cfg.server(), clock);
             idp = cfg.auth().client() != null
                     ? new dev.shadowcat.auth.IdentityProvider(cfg.auth(), schedulers.threads().named("idp"), System::currentTimeMillis)
@@ -110,8 +129,13 @@ public class Gateway {
             this.audit = a;
             this.accessPolicy = policy;
             this.sessions = reg;
+            this.registry = reg;
             scheduleUpkeep(cfg, reg);
             this.exitDrain = ExitDrain.register(this::drain);
+            this.startedAt = java.time.Instant.now();
+            dev.shadowcat.manage.Management jmx = new dev.shadowcat.manage.Management(this, deployment, version);
+            jmx.register();
+            this.management = jmx;
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
             upstreams.stop();
@@ -146,6 +170,7 @@ public class Gateway {
         }), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
         hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
         hk.scheduleWithFixedDelay(guard("pool maintenance", upstreams::maintain), 0, 1, TimeUnit.SECONDS);
+        hk.scheduleWithFixedDelay(guard("config watch", this::watchConfig), 2, 2, TimeUnit.SECONDS);
     }
 
     /**
@@ -182,8 +207,8 @@ public class Gateway {
         };
     }
 
-    private static GatewayConfig loadConfig(String contextConfigPath, Map<String, String> vars) {
-        ConfigLoader loader = new ConfigLoader(vars, System::getenv);
+    /** The configuration file: {@code -Dshadowcat.config}, {@code $SHADOWCAT_CONFIG} or the context parameter; null: built in. */
+    private static Path configPath(String contextConfigPath) {
         String path = System.getProperty(CONFIG_PROPERTY);
         if (path == null || path.isBlank()) {
             path = System.getenv(CONFIG_ENV);
@@ -191,13 +216,28 @@ public class Gateway {
         if (path == null || path.isBlank()) {
             path = contextConfigPath;
         }
-        if (path != null && !path.isBlank()) {
-            Path p = Path.of(path);
-            if (!Files.isRegularFile(p)) {
-                throw new dev.shadowcat.config.ConfigException("config file " + p.toAbsolutePath() + " does not exist");
+        return path == null || path.isBlank() ? null : Path.of(path).toAbsolutePath();
+    }
+
+    private static String stamp(Path file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return Files.size(file) + "@" + Files.getLastModifiedTime(file).toMillis();
+        } catch (java.io.IOException e) {
+            return "unreadable";
+        }
+    }
+
+    private static GatewayConfig loadConfig(Path file, Map<String, String> vars) {
+        ConfigLoader loader = new ConfigLoader(vars, System::getenv);
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new dev.shadowcat.config.ConfigException("config file " + file + " does not exist");
             }
-            LOG.info("Loading configuration from " + p.toAbsolutePath());
-            return loader.load(p);
+            LOG.info("Loading configuration from " + file);
+            return loader.load(file);
         }
         try (InputStream in = Gateway.class.getResourceAsStream("/dev/shadowcat/config/default-config.json")) {
             LOG.info("No configuration given (-D" + CONFIG_PROPERTY + ", $" + CONFIG_ENV
@@ -205,6 +245,235 @@ public class Gateway {
             return loader.load(in, "built-in default-config.json");
         } catch (java.io.IOException e) {
             throw new dev.shadowcat.config.ConfigException("cannot read the built-in configuration", e);
+        }
+    }
+
+    /**
+     * What a reload did. {@code applied} false: the new configuration was refused ({@code error} says why) and
+     * nothing changed. Otherwise the endpoints added, changed (new sessions get the new definition; old ones end
+     * once their calls in flight are answered, and their clients initialize again) and removed, and the keys whose
+     * change waits for a restart.
+     */
+    public record ReloadResult(boolean applied, String error, List<String> added, List<String> changed,
+                               List<String> removed, List<String> needsRestart, String source, String at) {
+        /** As JSON, without JSON-B: JMX clients call in on threads that do not see the application's providers. */
+        public String toJson() {
+            StringBuilder b = new StringBuilder("{\"applied\":").append(applied);
+            if (error != null) {
+                dev.shadowcat.protocol.JsonScan.quote(b.append(",\"error\":"), error);
+            }
+            b.append(",\"added\":").append(names(added)).append(",\"changed\":").append(names(changed))
+                    .append(",\"removed\":").append(names(removed)).append(",\"needsRestart\":").append(names(needsRestart));
+            dev.shadowcat.protocol.JsonScan.quote(b.append(",\"source\":"), source);
+            dev.shadowcat.protocol.JsonScan.quote(b.append(",\"at\":"), at);
+            return b.append('}').toString();
+        }
+
+        static ReloadResult refused(String error, String source) {
+            return new ReloadResult(false, error, List.of(), List.of(), List.of(), List.of(), source,
+                    java.time.Instant.now().toString());
+        }
+    }
+
+    /**
+     * Reads the configuration again and applies what can change while running ({@link dev.shadowcat.config.LiveConfig}).
+     * Validated in full first: on any error nothing changes. Serialized with start and stop.
+     */
+    public synchronized ReloadResult reload(String trigger) {
+        String source = configFile == null ? "built-in default-config.json" : configFile.toString();
+        SessionStore reg = sessions;
+        if (reg == null || stopped || reg.isShuttingDown()) {
+            return ReloadResult.refused("the gateway is not running", source);
+        }
+        String stampNow = stamp(configFile);
+        GatewayConfig next;
+        try {
+            next = loadConfig(configFile, vars);
+        } catch (RuntimeException e) {
+            ReloadResult r = ReloadResult.refused(e.getMessage(), source);
+            lastReload = r;
+            configStamp = stampNow; // not again until the file changes again
+            LOG.warning("config reload (" + trigger + ") refused, nothing changed: " + e.getMessage());
+            return r;
+        }
+        GatewayConfig running = config;
+        dev.shadowcat.config.LiveConfig.Split split = dev.shadowcat.config.LiveConfig.split(running, next);
+        GatewayConfig effective = split.effective();
+        for (var u : effective.upstreams().values()) {
+            if (u instanceof HttpUpstreamConfig h && h.credentials() != null && idp == null) {
+                ReloadResult r = ReloadResult.refused("upstreams." + h.name() + ".credentials: needs auth.client, which "
+                        + "the running gateway does not have (adding it takes a restart)", source);
+                lastReload = r;
+                configStamp = stampNow;
+                return r;
+            }
+        }
+        dev.shadowcat.policy.AccessPolicy policy = effective.auth().enabled()
+                ? new dev.shadowcat.policy.AccessPolicy(effective.auth().policy()) : null;
+        Pipeline nextChain;
+        Upstreams.Changes changes;
+        try {
+            nextChain = assemblePipeline(effective.pipeline(), policy, metrics, audit);
+            // new chain first, so that the upstreams created now and the ones kept all take it at once
+            Pipeline previous = chain.get();
+            chain.set(nextChain);
+            try {
+                changes = upstreams.apply(effective, chain, schedulers, registry::reclaimIdle, clock, idp);
+            } catch (RuntimeException e) {
+                chain.set(previous);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            ReloadResult r = ReloadResult.refused("could not apply: " + e.getMessage(), source);
+            lastReload = r;
+            configStamp = stampNow;
+            LOG.log(Level.WARNING, "config reload (" + trigger + ") failed, nothing changed", e);
+            return r;
+        }
+        this.config = effective;
+        this.accessPolicy = policy;
+        this.configStamp = stampNow;
+        java.util.Set<String> gone = new java.util.HashSet<>(changes.changed());
+        gone.addAll(changes.removed());
+        if (!gone.isEmpty()) {
+            bridges.entrySet().removeIf(e -> {
+                String name = e.getKey().split("\u0000", 2)[0];
+                if (gone.contains(name)) {
+                    e.getValue().close();
+                    return true;
+                }
+                return false;
+            });
+        }
+        if (metrics != null) {
+            metrics.rebind(gone, upstreams.unwrapped(), changes.added(), changes.changed());
+        }
+        if (!changes.retired().isEmpty()) {
+            retireLater(gone, changes.retired(), effective.server().shutdownTimeout());
+        }
+        dev.shadowcat.manage.Management jmx = management;
+        if (jmx != null && changes.any()) {
+            jmx.refreshUpstreams();
+        }
+        ReloadResult r = new ReloadResult(true, null, changes.added(), changes.changed(), changes.removed(),
+                split.needsRestart(), source, java.time.Instant.now().toString());
+        lastReload = r;
+        LOG.info("config reloaded (" + trigger + "): added " + r.added() + ", changed " + r.changed() + ", removed "
+                + r.removed() + (r.needsRestart().isEmpty() ? "" : "; needs a restart to take effect: " + r.needsRestart()));
+        if (audit != null) {
+            audit.offer("{\"time\":\"" + r.at() + "\",\"event\":\"config-reloaded\",\"trigger\":"
+                    + dev.shadowcat.protocol.JsonScan.quote(trigger) + ",\"added\":" + names(r.added()) + ",\"changed\":"
+                    + names(r.changed()) + ",\"removed\":" + names(r.removed()) + "}");
+        }
+        return r;
+    }
+
+    private static String names(List<String> l) {
+        StringBuilder b = new StringBuilder("[");
+        for (String n : l) {
+            if (b.length() > 1) {
+                b.append(',');
+            }
+            dev.shadowcat.protocol.JsonScan.quote(b, n);
+        }
+        return b.append(']').toString();
+    }
+
+    /** Ends the sessions of replaced and removed endpoints gracefully, then shuts the old upstreams down. */
+    private void retireLater(java.util.Set<String> endpoints, List<Upstream> old, java.time.Duration grace) {
+        endSessions(s -> endpoints.contains(s.upstream().name()) && upstreams.all().get(s.upstream().name()) != s.upstream(),
+                grace, "was changed or removed by a configuration reload", () -> {
+                    upstreams.retire(old);
+                    LOG.info(() -> "config reload: retired " + old.stream().map(Upstream::name).toList());
+                });
+    }
+
+    /**
+     * An operator's drain of one endpoint: its sessions end once their calls in flight are answered (at most
+     * {@code server.shutdownTimeoutSeconds} later), and their clients initialize again. New sessions are not refused.
+     * Returns how many sessions it will end.
+     */
+    public int drainEndpoint(String name) {
+        Upstream u = upstreams.all().get(name);
+        if (u == null) {
+            throw new IllegalArgumentException("no upstream or aggregate named '" + name + "'");
+        }
+        int n = (int) sessions.sessions().stream().filter(s -> s.upstream() == u).count();
+        endSessions(s -> s.upstream() == u, config.server().shutdownTimeout(), "was drained by an operator", () -> { });
+        return n;
+    }
+
+    /**
+     * Ends the sessions {@code which} selects once each has no call in flight (at most {@code grace} later: then with
+     * their calls, which get the session-ended answer), then runs {@code after}. On a thread of its own, tracked like
+     * every gateway thread.
+     */
+    private void endSessions(java.util.function.Predicate<dev.shadowcat.session.Session> which, java.time.Duration grace,
+                             String why, Runnable after) {
+        SessionStore reg = sessions;
+        schedulers.threads().start("end-sessions", () -> {
+            long deadline = System.nanoTime() + grace.toNanos();
+            while (true) {
+                boolean busy = false;
+                for (dev.shadowcat.session.Session s : reg.sessions()) {
+                    if (!which.test(s)) {
+                        continue;
+                    }
+                    if (s.inFlightCount() == 0 || System.nanoTime() > deadline) {
+                        reg.close(s, "upstream '" + s.upstream().name() + "' " + why);
+                    } else {
+                        busy = true;
+                    }
+                }
+                if (!busy || stopped) {
+                    break;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            after.run();
+        });
+    }
+
+    /** Names this deployment before {@link #start}: its context path (in JMX names) and the WAR's version. */
+    public void identify(String contextPath, String warVersion) {
+        this.deployment = contextPath == null || contextPath.isEmpty() ? "/" : contextPath;
+        this.version = warVersion == null ? "unknown" : warVersion;
+    }
+
+    public String version() {
+        return version;
+    }
+
+    /** The last reload's outcome, or null if there was none. */
+    public ReloadResult lastReload() {
+        return lastReload;
+    }
+
+    /** When the gateway started, or null before. */
+    public java.time.Instant startedAt() {
+        return startedAt;
+    }
+
+    /** Where the configuration comes from: its file, or the built-in demo configuration. */
+    public String configSource() {
+        Path f = configFile;
+        return f == null ? "built-in default-config.json" : f.toString();
+    }
+
+    /** On the housekeeper: reloads when the configuration file's size or modification time changed. */
+    private void watchConfig() {
+        Path f = configFile;
+        if (f == null || stopped) {
+            return;
+        }
+        String now = stamp(f);
+        if (!java.util.Objects.equals(now, configStamp)) {
+            reload("the file changed");
         }
     }
 
@@ -346,6 +615,11 @@ public class Gateway {
             return;
         }
         long t0 = System.nanoTime();
+        dev.shadowcat.manage.Management jmx = management;
+        if (jmx != null) {
+            jmx.unregisterAll(); // first: no admin tool calls into a gateway that is stopping
+            management = null;
+        }
         ExitDrain hook = exitDrain;
         if (hook != null) {
             hook.unregister();

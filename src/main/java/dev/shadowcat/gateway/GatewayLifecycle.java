@@ -40,9 +40,25 @@ public class GatewayLifecycle {
     }
 
     void onStart(@Observes @Initialized(ApplicationScoped.class) ServletContext ctx) {
+        gateway.identify(ctx.getContextPath(), warVersion(ctx));
         gateway.start(ctx.getInitParameter(CONFIG_PARAM), Map.of(
                 "java", javaBinary(),
                 "webapp.classpath", webappClasspath(ctx)));
+    }
+
+    /** Implementation-Version of the WAR's manifest (the Maven project version), or "unknown". */
+    private static String warVersion(ServletContext ctx) {
+        try (java.io.InputStream in = ctx.getResourceAsStream("/META-INF/MANIFEST.MF")) {
+            if (in != null) {
+                String v = new java.util.jar.Manifest(in).getMainAttributes().getValue("Implementation-Version");
+                if (v != null) {
+                    return v;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // no manifest to read: unknown
+        }
+        return "unknown";
     }
 
     private static String javaBinary() {

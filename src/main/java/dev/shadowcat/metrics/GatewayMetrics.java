@@ -65,6 +65,37 @@ public final class GatewayMetrics implements AutoCloseable {
         }
     }
 
+    /**
+     * After a reload: the gauges of replaced and removed upstreams let go of them (so the old objects can go), and the
+     * new ones are bound. Counters the pipeline keeps per upstream name carry on.
+     */
+    public void rebind(java.util.Set<String> gone, Map<String, Upstream> now, java.util.List<String> added,
+                       java.util.List<String> changed) {
+        for (io.micrometer.core.instrument.Meter m : java.util.List.copyOf(registry.getMeters())) {
+            String up = m.getId().getTag("upstream");
+            if (up != null && gone.contains(up) && (m instanceof Gauge || m instanceof FunctionCounter)) {
+                registry.remove(m);
+            }
+        }
+        for (String name : added) {
+            bindOne(now.get(name));
+        }
+        for (String name : changed) {
+            bindOne(now.get(name));
+        }
+    }
+
+    private void bindOne(Upstream u) {
+        if (u == null) {
+            return;
+        }
+        switch (String.valueOf(u.stats().get("kind"))) {
+            case "stdio" -> bindPool(u);
+            case "http" -> bindHttp(u);
+            default -> { }
+        }
+    }
+
     private void bindPool(Upstream u) {
         for (String state : new String[]{"idle", "busy", "starting"}) {
             gauge("shadowcat.pool.children", u, state, "Child processes of a stdio upstream by state");

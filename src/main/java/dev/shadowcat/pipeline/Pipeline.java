@@ -70,7 +70,7 @@ public final class Pipeline {
      * upstream reached directly). With no stages the upstream is returned as it is: an empty chain costs nothing.
      */
     public Upstream wrap(Upstream upstream, String via) {
-        return isEmpty() ? upstream : new PipelinedUpstream(upstream, this, via);
+        return isEmpty() ? upstream : new PipelinedUpstream(upstream, new PipelineRef(this), via);
     }
 
     void toUpstream(Frame frame, Destination destination) {

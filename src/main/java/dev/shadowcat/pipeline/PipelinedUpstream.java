@@ -24,13 +24,18 @@ import java.util.concurrent.CompletableFuture;
  */
 final class PipelinedUpstream implements Upstream {
     private final Upstream upstream;
-    private final Pipeline pipeline;
+    private final PipelineRef chain;
     private final String via;
 
-    PipelinedUpstream(Upstream inner, Pipeline pipeline, String via) {
+    PipelinedUpstream(Upstream inner, PipelineRef chain, String via) {
         this.upstream = inner;
-        this.pipeline = pipeline;
+        this.chain = chain;
         this.via = via;
+    }
+
+    /** The chain now; a call captures it once ({@link Call#pipeline}), so that its answer crosses the same stages. */
+    private Pipeline pipeline() {
+        return chain.get();
     }
 
     @Override
@@ -125,7 +130,7 @@ final class PipelinedUpstream implements Upstream {
                     }
                 }
             };
-            pipeline.toUpstream(Frame.toUpstream(Frame.Kind.REQUEST, initialize, c.context), c);
+            c.pipeline.toUpstream(Frame.toUpstream(Frame.Kind.REQUEST, initialize, c.context), c);
         }
 
         // ---- client → upstream ----
@@ -145,13 +150,13 @@ final class PipelinedUpstream implements Upstream {
                     b.request(f.message(), this);
                 }
             };
-            pipeline.toUpstream(Frame.toUpstream(Frame.Kind.REQUEST, request, c.context), c);
+            c.pipeline.toUpstream(Frame.toUpstream(Frame.Kind.REQUEST, request, c.context), c);
         }
 
         @Override
         public void notify(Message notification) {
             CallContext ctx = context().forCall(client.principal(), false, notification.method(), null, System.nanoTime());
-            pipeline.toUpstream(Frame.toUpstream(Frame.Kind.NOTIFICATION, notification, ctx), f -> {
+            pipeline().toUpstream(Frame.toUpstream(Frame.Kind.NOTIFICATION, notification, ctx), f -> {
                 UpstreamBinding b = binding;
                 if (b != null) {
                     b.notify(f.message());
@@ -164,7 +169,7 @@ final class PipelinedUpstream implements Upstream {
             Message m = cancellation(exchange, reason);
             CallContext ctx = context().forCall(exchange.principal(), exchange.gatewayOwn(), m.method(), null,
                     System.nanoTime());
-            pipeline.toUpstream(Frame.toUpstream(Frame.Kind.NOTIFICATION, m, ctx), f -> {
+            pipeline().toUpstream(Frame.toUpstream(Frame.Kind.NOTIFICATION, m, ctx), f -> {
                 UpstreamBinding b = binding;
                 if (b != null) {
                     b.cancel(exchange, reason);
@@ -215,23 +220,24 @@ final class PipelinedUpstream implements Upstream {
 
         @Override
         public void onUpstreamEvent(byte[] message) {
-            pipeline.toClient(Frame.toClient(Frame.Kind.NOTIFICATION, message, context()),
+            pipeline().toClient(Frame.toClient(Frame.Kind.NOTIFICATION, message, context()),
                     f -> client.onUpstreamEvent(f.bytes()));
         }
 
         @Override
         public void onUpstreamNotification(byte[] message, Exchange related) {
-            pipeline.toClient(Frame.toClient(Frame.Kind.NOTIFICATION, message, context()),
+            pipeline().toClient(Frame.toClient(Frame.Kind.NOTIFICATION, message, context()),
                     f -> client.onUpstreamNotification(f.bytes(), related));
         }
 
         @Override
         public void onUpstreamRequest(Message request, UpstreamPeer from, Exchange related) {
             CallContext ctx = context().forCall(client.principal(), false, request.method(), null, System.nanoTime());
-            pipeline.toClient(Frame.toClient(Frame.Kind.REQUEST, request, ctx), new Pipeline.Destination() {
+            Pipeline p = pipeline();
+            p.toClient(Frame.toClient(Frame.Kind.REQUEST, request, ctx), new Pipeline.Destination() {
                 @Override
                 public void deliver(Frame f) {
-                    client.onUpstreamRequest(f.message(), new Peer(from, ctx), related);
+                    client.onUpstreamRequest(f.message(), new Peer(from, ctx, p), related);
                 }
 
                 @Override
@@ -265,6 +271,8 @@ final class PipelinedUpstream implements Upstream {
     private abstract class Call extends ForwardingExchange implements Pipeline.Destination {
         final CallContext context;
         final Message request;
+        /** The chain this call started on: its answer goes back through the same stages, across a reload too. */
+        final Pipeline pipeline = pipeline();
         private final ClientSession session;
 
         Call(Exchange client, ClientSession session, CallContext context, Message request) {
@@ -314,10 +322,12 @@ final class PipelinedUpstream implements Upstream {
     private final class Peer implements UpstreamPeer {
         private final UpstreamPeer inner;
         private final CallContext context;
+        private final Pipeline pipeline;
 
-        Peer(UpstreamPeer inner, CallContext context) {
+        Peer(UpstreamPeer inner, CallContext context, Pipeline pipeline) {
             this.inner = inner;
             this.context = context;
+            this.pipeline = pipeline;
         }
 
         @Override

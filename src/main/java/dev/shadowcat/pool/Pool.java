@@ -60,6 +60,10 @@ public final class Pool<R extends Pool.Pooled> {
 
     private enum EntryState { IDLE, LEASED, RETIRED }
 
+    /** Entries created at or before this are retired as if their lifetime were over ({@link #restart}). */
+    private volatile long restartedNanos;
+    private volatile boolean restarted;
+
     final class Entry {
         final R resource;
         final long createdNanos;
@@ -436,7 +440,17 @@ public final class Pool<R extends Pool.Pooled> {
     }
 
     private boolean lifetimeOver(Entry e, long now) {
-        return now - e.createdNanos > settings.maxLifetime().toNanos();
+        return now - e.createdNanos > settings.maxLifetime().toNanos() || (restarted && e.createdNanos - restartedNanos <= 0);
+    }
+
+    /**
+     * Replaces every entry: the idle ones go at the next maintenance pass, the leased ones when they come back, and
+     * new ones are started in their place (an operator's "restart the children", after an upgrade of the server's
+     * binary, say). Calls in flight are not disturbed.
+     */
+    public void restart() {
+        restartedNanos = clock.getAsLong();
+        restarted = true;
     }
 
     private Entry dropLocked(Entry e) {

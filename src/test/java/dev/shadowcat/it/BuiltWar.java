@@ -16,7 +16,7 @@ final class BuiltWar {
     }
 
     /** Deploys {@code deployment} with {@code configJson} as its configuration (a temporary file, removed at exit). */
-    static void deploy(org.jboss.arquillian.container.test.api.Deployer deployer, String deployment, String configJson)
+    static Path deploy(org.jboss.arquillian.container.test.api.Deployer deployer, String deployment, String configJson)
             throws java.io.IOException {
         Path cfg = java.nio.file.Files.createTempFile("shadowcat-" + deployment, ".json");
         cfg.toFile().deleteOnExit();
@@ -27,6 +27,7 @@ final class BuiltWar {
         } finally {
             System.clearProperty("shadowcat.config");
         }
+        return cfg;
     }
 
     /** The built WAR as an Arquillian deployment; a test may add classes to it. */

@@ -191,6 +191,28 @@ class PoolTest {
     }
 
     @Test
+    void restart_replacesIdleEntriesAtTheNextPass_andLeasedOnesWhenReturned() throws Exception {
+        Pool<Res> p = pool(2, 0, 1000);
+        Lease<Res> a = get(p.acquire());
+        Lease<Res> b = get(p.acquire());
+        Res ra = a.resource();
+        Res rb = b.resource();
+        b.release();
+        clock.addAndGet(1);
+        p.restart();
+        clock.addAndGet(1);
+        p.maintain();
+        assertTrue(rb.retired, "an idle entry is replaced at the next maintenance pass");
+        assertFalse(ra.retired, "a leased one is not disturbed");
+        a.release();
+        assertTrue(ra.retired, "it is replaced when it comes back");
+        Res c = get(p.acquire()).resource();
+        assertFalse(c.retired);
+        assertNotSame(ra, c);
+        assertNotSame(rb, c);
+    }
+
+    @Test
     void maintain_keepsMinIdleWarm_andRetiresIdleAboveIt() throws Exception {
         Pool<Res> p = pool(4, 2, 1000);
         p.maintain();

@@ -100,6 +100,17 @@ public final class CircuitBreaker {
         }
     }
 
+    /** An operator's hand: opens now, for {@code openFor}, as if the threshold had been reached. */
+    public void forceOpen() {
+        Snapshot s = ref.get();
+        ref.set(new Snapshot(State.OPEN, Math.max(s.failures, failureThreshold), clock.getAsLong()));
+    }
+
+    /** An operator's hand: closes now and forgets the failures. */
+    public void reset() {
+        ref.set(CLOSED_CLEAN);
+    }
+
     /** The current state; OPEN stays OPEN after {@code openFor} until a caller takes the probe. */
     public State state() {
         return ref.get().state;

@@ -112,6 +112,15 @@ public final class HttpUpstream implements Upstream {
         return breaker;
     }
 
+    /** An operator's hand on the breaker: open it now (fail fast until it probes again) or close it. */
+    public void setBreakerOpen(boolean open) {
+        if (open) {
+            breaker.forceOpen();
+        } else {
+            breaker.reset();
+        }
+    }
+
     ReconnectPolicy newReconnectPolicy() {
         ReconnectPolicy.Settings d = ReconnectPolicy.Settings.defaults();
         return new ReconnectPolicy(new ReconnectPolicy.Settings(d.base(), d.factor(), d.cap(), config.reconnectGiveUp()),

@@ -300,6 +300,11 @@ public final class StdioUpstream implements Upstream {
         return m;
     }
 
+    /** Replaces every child process, each when it is next idle (an operator's restart; calls in flight go on). */
+    public void restartChildren() {
+        pool.restart();
+    }
+
     public PoolStats poolStats() {
         return pool.stats();
     }
