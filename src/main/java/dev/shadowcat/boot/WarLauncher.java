@@ -22,23 +22,29 @@ import java.util.zip.ZipFile;
  */
 public final class WarLauncher {
     private static final String USAGE = """
-            usage: java -jar shadowcat.war forward --url URL [options]   (stdio to a remote MCP server; 'forward --help')
-            To run the gateway itself, deploy this WAR to Jetty 12 (see jetty-config/) or any Jakarta EE 10 server.""";
+            usage: java -jar shadowcat.war serve [--config FILE] [--port N] [--host H]   (the gateway on an embedded Jetty 12)
+                   java -jar shadowcat.war forward --url URL [options]   (stdio to a remote MCP server; 'forward --help')
+            Or deploy this WAR to Jetty 12 (see jetty-config/), Tomcat 10.1/11 or any Jakarta EE 10 server.""";
 
     private WarLauncher() {
     }
 
     public static void main(String[] args) throws Exception {
         JvmDefaults.apply();
-        if (args.length == 0 || !"forward".equals(args[0])) {
+        if (args.length == 0 || !("forward".equals(args[0]) || "serve".equals(args[0]))) {
             System.err.println(USAGE);
             System.exit(2);
         }
         Path war = Path.of(WarLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path dir = unpack(war);
+        boolean serve = "serve".equals(args[0]);
+        // serve: the embedded Jetty alone (the application's own classes come from the WAR, through Jetty's webapp
+        // class loader, as in any container); forward: the application's classes, without a servlet container
+        String classes = serve ? "WEB-INF/serve/classes/" : "WEB-INF/classes/";
+        String lib = serve ? "WEB-INF/serve/lib" : "WEB-INF/lib";
         List<URL> urls = new ArrayList<>();
-        urls.add(dir.resolve("WEB-INF/classes/").toUri().toURL());
-        try (var libs = Files.list(dir.resolve("WEB-INF/lib"))) {
+        urls.add(dir.resolve(classes).toUri().toURL());
+        try (var libs = Files.list(dir.resolve(lib))) {
             for (Path jar : libs.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
                 urls.add(jar.toUri().toURL());
             }
@@ -47,7 +53,11 @@ public final class WarLauncher {
         URLClassLoader loader = new URLClassLoader("shadowcat", urls.toArray(URL[]::new), parent);
         Thread.currentThread().setContextClassLoader(loader);
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        Method main = loader.loadClass("dev.shadowcat.cli.Forward").getMethod("main", String[].class);
+        if (serve) {
+            System.setProperty("shadowcat.serve.war", war.toString());
+        }
+        Method main = loader.loadClass(serve ? "dev.shadowcat.serve.Serve" : "dev.shadowcat.cli.Forward")
+                .getMethod("main", String[].class);
         main.invoke(null, (Object) rest);
     }
 
@@ -63,7 +73,8 @@ public final class WarLauncher {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry e = entries.nextElement();
-                if (!e.getName().startsWith("WEB-INF/classes/") && !e.getName().startsWith("WEB-INF/lib/")) {
+                if (!e.getName().startsWith("WEB-INF/classes/") && !e.getName().startsWith("WEB-INF/lib/")
+                        && !e.getName().startsWith("WEB-INF/serve/")) {
                     continue;
                 }
                 Path target = tmp.resolve(e.getName()).normalize();
