@@ -60,6 +60,9 @@ public class Gateway {
     private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> drain =
             new java.util.concurrent.atomic.AtomicReference<>();
     private volatile ExitDrain exitDrain;
+    /** The admin page's live view of traffic and recent errors: one for the gateway's life, across reloads. */
+    private final dev.shadowcat.traffic.TrafficTap traffic = new dev.shadowcat.traffic.TrafficTap(
+            new dev.shadowcat.traffic.RecentErrors(100));
     /** The chain every upstream is wrapped against; a reload replaces what it holds. */
     private final dev.shadowcat.pipeline.PipelineRef chain = new dev.shadowcat.pipeline.PipelineRef(Pipeline.empty());
     /** Where the configuration came from, to read it again at a reload; null for the built-in one. */
@@ -123,6 +126,9 @@ public class Gateway {
             upstreams.start(cfg, chain, schedulers, reg::reclaimIdle, clock, idp);
             if (m != null) {
                 m.bind(reg, upstreams.unwrapped());
+                io.micrometer.core.instrument.Gauge.builder("shadowcat.traffic.watchers", traffic,
+                                dev.shadowcat.traffic.TrafficTap::watching)
+                        .description("Admin pages watching live traffic (0: the tap costs nothing)").register(m.registry());
             }
             this.config = cfg;
             this.metrics = m;
@@ -178,7 +184,8 @@ public class Gateway {
      * deployment's own CDI beans, ordered by priority (see {@link Stage}).
      */
     private Pipeline assemblePipeline(PipelineConfig pc, dev.shadowcat.policy.AccessPolicy policy, GatewayMetrics m, AuditLog a) {
-        List<Stage> builtIn = BuiltInStages.of(pc, policy, m == null ? null : m.registry(), a);
+        List<Stage> builtIn = new ArrayList<>(BuiltInStages.of(pc, policy, m == null ? null : m.registry(), a));
+        builtIn.add(new Stage("traffic", Stage.TRAFFIC, traffic));
         List<Stage> deployed = new ArrayList<>();
         if (deployedStages != null) {
             for (Instance.Handle<Interceptor> h : deployedStages.handles()) {
@@ -449,6 +456,10 @@ public class Gateway {
         return version;
     }
 
+    public dev.shadowcat.traffic.TrafficTap traffic() {
+        return traffic;
+    }
+
     /** The last reload's outcome, or null if there was none. */
     public ReloadResult lastReload() {
         return lastReload;
@@ -596,6 +607,7 @@ public class Gateway {
                         + config.server().shutdownTimeout().toMillis() + " ms; answering them with an error");
             }
             reg.closeAll("the gateway is shutting down");
+            traffic.closeAll();
             bridges.values().forEach(dev.shadowcat.session.StatelessBridge::close);
             LOG.info("drained in " + (System.nanoTime() - t0) / 1_000_000 + " ms (" + left + " calls cut short)");
         } finally {

@@ -8,6 +8,8 @@ package dev.shadowcat.pipeline;
  */
 public record Stage(String name, int priority, Interceptor interceptor) {
     /** Counts and times every call as the client saw it, refusals by later stages included. */
+    /** The admin page's live view and recent errors: outermost, so it shows what the client sent and got. */
+    public static final int TRAFFIC = 50;
     public static final int METRICS = 100;
     /** One line per call; sees what the client got, after every rewrite. */
     public static final int AUDIT = 200;

@@ -46,7 +46,7 @@ public class OriginHostFilter extends HttpFilter {
                 && !isLoopback(req.getRemoteAddr())) {
             // while no authentication protects it (then it needs an admin role): it lists and ends sessions
             HttpErrors.send(resp, 403, ErrorCodes.INVALID_REQUEST,
-                    "Forbidden: the operations API answers loopback clients only (server.apiAllowRemote)");
+                    "Forbidden: the operations API and the admin page answer loopback clients only (server.apiAllowRemote)");
             return;
         }
         chain.doFilter(req, resp);
@@ -54,7 +54,7 @@ public class OriginHostFilter extends HttpFilter {
 
     private static boolean isApi(HttpServletRequest req) {
         String path = req.getRequestURI().substring(req.getContextPath().length());
-        return path.equals("/api") || path.startsWith("/api/");
+        return path.equals("/api") || path.startsWith("/api/") || path.equals("/admin") || path.startsWith("/admin/");
     }
 
     /** Whether a remote address (an IP literal, as the container gives it) is a loopback one; never resolves names. */
