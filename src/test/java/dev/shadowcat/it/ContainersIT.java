@@ -93,6 +93,20 @@ class ContainersIT {
         return v;
     }
 
+    @org.junit.jupiter.api.Test
+    void aJettyBaseWithoutAnnotationScanning_failsTheDeploymentSayingWhy() throws Exception {
+        Files.createDirectories(WORK);
+        Path config = WORK.resolve("no-annotations.json");
+        Files.writeString(config, "{ \"upstreams\": { \"x\": { \"command\": [\"true\"] } } }");
+        Path jettyHome = Path.of(System.getProperty("jetty.home", "target/jetty-home-12.1.12"));
+        try (ServletContainer c = JettyContainer.plain(jettyHome, WORK.resolve("jetty-no-annotations"), List.of("http", "ee10-deploy"))) {
+            c.start(config);
+            Files.copy(BuiltWar.path(), WORK.resolve("jetty-no-annotations/webapps/ROOT.war"));
+            String log = eventually(c::logText, l -> l.contains("did not scan the WAR's annotations"), Duration.ofSeconds(60));
+            assertTrue(log.contains("enable the ee10-annotations and ee10-cdi modules"), log);
+        }
+    }
+
     /** All four; {@code -Dcontainers=tomcat-11,jetty-plain} runs some. */
     static List<String> containers() {
         return List.of(System.getProperty("containers", "tomcat-10.1,tomcat-11,jetty-config,jetty-plain").split(","));
