@@ -419,7 +419,12 @@ public final class ConfigLoader {
         only(o, "server", Set.of("allowedOrigins", "allowedHosts", "maxBodyBytes", "keepAliveSeconds",
                 "sessionIdleTimeoutSeconds", "maxSessions", "shutdownTimeoutSeconds", "replayEvents", "sseQueueFrames",
                 "inputWaitSeconds", "reclaimIdleSeconds", "maxSessionsPerClient", "apiAllowRemote",
-                "replayBytes", "sseQueueBytes", "sessionBufferBytes", "totalBufferBytes", "maxSessionsPerUpstream"));
+                "replayBytes", "sseQueueBytes", "sessionBufferBytes", "totalBufferBytes", "maxSessionsPerUpstream",
+                "logFormat"));
+        String logFormat = string(o, "logFormat", p, "text");
+        if (!Set.of("text", "json").contains(logFormat)) {
+            throw new ConfigException(p + "logFormat: must be \"text\" or \"json\" (got \"" + logFormat + "\")");
+        }
         return new ServerSettings(
                 strings(o, "allowedOrigins", p, List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
                         "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*")),
@@ -440,7 +445,7 @@ public final class ConfigLoader {
                 integer(o, "sseQueueBytes", p, 8 << 20, 64 * 1024, Integer.MAX_VALUE),
                 integer(o, "sessionBufferBytes", p, 16 << 20, 64 * 1024, Integer.MAX_VALUE),
                 longValue(o, "totalBufferBytes", p, 192L << 20, 1 << 20, Long.MAX_VALUE),
-                integer(o, "maxSessionsPerUpstream", p, 10_000, 1, 1_000_000));
+                integer(o, "maxSessionsPerUpstream", p, 10_000, 1, 1_000_000), logFormat);
     }
 
     private UpstreamConfig upstream(String name, JsonObject o, String key) {

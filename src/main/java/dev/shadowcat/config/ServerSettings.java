@@ -28,11 +28,14 @@ import java.util.List;
  * @param totalBufferBytes bytes all sessions together may keep and queue
  * @param maxSessionsPerUpstream open sessions on one upstream or aggregate, so that clients of one cannot take
  *                         every slot of {@code maxSessions} from the others
+ * @param logFormat        {@code text}: the container's logging as it is; {@code json}: the gateway's own log lines
+ *                         (logger {@code dev.shadowcat}) as one JSON object per line on standard error
  */
 public record ServerSettings(List<String> allowedOrigins, List<String> allowedHosts, int maxBodyBytes,
                              Duration keepAlive, Duration sessionIdleTimeout, int maxSessions,
                              Duration shutdownTimeout, int replayEvents, int sseQueueFrames,
                              Duration inputWait, Duration reclaimIdle, int maxSessionsPerClient,
                              boolean apiAllowRemote, long replayBytes, long sseQueueBytes,
-                             long sessionBufferBytes, long totalBufferBytes, int maxSessionsPerUpstream) {
+                             long sessionBufferBytes, long totalBufferBytes, int maxSessionsPerUpstream,
+                             String logFormat) {
 }

@@ -76,6 +76,8 @@ public class Gateway {
     private volatile String deployment = "/";
     private volatile String version = "unknown";
     private volatile dev.shadowcat.manage.Management management;
+    /** JSON log lines ({@code server.logFormat: json}) while running; null for the container's own format. */
+    private volatile dev.shadowcat.logging.GatewayLogging logging;
     /** The gateway's client at the authorization server; null unless {@code auth.client} is configured. */
     private volatile dev.shadowcat.auth.IdentityProvider idp;
 
@@ -110,6 +112,7 @@ public class Gateway {
         this.configFile = configPath(contextConfigPath);
         this.configStamp = stamp(configFile);
         GatewayConfig cfg = loadConfig(configFile, vars);
+        this.logging = dev.shadowcat.logging.GatewayLogging.install(cfg.server().logFormat());
         GatewayMetrics m = null;
         AuditLog a = null;
         try {
@@ -144,6 +147,10 @@ public class Gateway {
             this.management = jmx;
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "start failed; stopping what had started", e);
+            if (logging != null) {
+                logging.close();
+                logging = null;
+            }
             upstreams.stop();
             if (idp != null) {
                 idp.stop(0);
@@ -651,6 +658,11 @@ public class Gateway {
         schedulers.awaitThreads(2000);
         stopped = true;
         LOG.info(() -> "Shadowcat stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        dev.shadowcat.logging.GatewayLogging l = logging;
+        if (l != null) {
+            l.close(); // last: the container's LogManager keeps no handler of ours after an undeploy
+            logging = null;
+        }
     }
 
 }

@@ -20,8 +20,20 @@ package dev.shadowcat.pipeline;
  */
 public record CallContext(String principal, String session, String upstream, String via, FrontDoor frontDoor,
                           String protocolVersion, boolean own, String method, String name, long startNanos,
-                          java.util.Set<String> grants) {
+                          java.util.Set<String> grants) implements dev.shadowcat.logging.LogFields {
     public static final String ANONYMOUS = "anonymous";
+
+    @Override
+    public java.util.Map<String, String> logFields() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("session", session);
+        m.put("upstream", upstream);
+        m.put("via", via);
+        m.put("principal", principal);
+        m.put("method", method);
+        m.put("name", name);
+        return m;
+    }
 
     /** A session's base context. */
     public static CallContext session(String principal, String session, String upstream, String via,

@@ -94,7 +94,8 @@ public final class Pipeline {
         try {
             stages[index].interceptor().intercept(frame, step);
         } catch (RuntimeException | LinkageError e) {
-            LOG.log(Level.WARNING, "pipeline stage '" + stages[index].name() + "' failed on " + frame, e);
+            dev.shadowcat.logging.Logs.log(LOG, Level.WARNING, frame.context(), e,
+                    () -> "pipeline stage '" + stages[index].name() + "' failed on " + frame);
             step.recover(e);
         }
     }

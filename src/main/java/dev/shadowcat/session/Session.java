@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  * messages). The secret {@link #id()} is only ever compared, never logged; logs and the operations API use
  * {@link #handle()}.
  */
-public final class Session implements ClientSession, dev.shadowcat.stream.StreamOwner {
+public final class Session implements ClientSession, dev.shadowcat.stream.StreamOwner, dev.shadowcat.logging.LogFields {
     private static final Logger LOG = Logger.getLogger(Session.class.getName());
     static final int MAX_OUTGOING = 1000;
     /** Client requests one session may have waiting for the upstream at once; more are refused, not queued. */
@@ -99,6 +99,11 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
     @Override
     public String subjectToken() {
         return subjectToken;
+    }
+
+    @Override
+    public java.util.Map<String, String> logFields() {
+        return java.util.Map.of("session", handle, "upstream", upstream.name(), "principal", principal);
     }
 
     /** The token that authenticated the client's latest request (its principal's: {@link #belongsTo} was checked). */
@@ -451,7 +456,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
 
     @Override
     public void onUpstreamLost(String reason) {
-        LOG.info(() -> "session " + handle + " ends: " + reason);
+        dev.shadowcat.logging.Logs.log(LOG, java.util.logging.Level.INFO, this, null, () -> "session " + handle + " ends: " + reason);
         registry.close(this, "upstream lost: " + reason, true);
     }
 

@@ -44,7 +44,7 @@ public class SessionLookupBenchmark {
     public void setup() throws Exception {
         ServerSettings settings = new ServerSettings(List.of(), List.of("127.0.0.1"), 65536, Duration.ofSeconds(15),
                 Duration.ofHours(1), sessions + 1, Duration.ofSeconds(1), 256, 1024, Duration.ofMinutes(5), Duration.ofSeconds(10), sessions + 1, false,
-                4 << 20, 8 << 20, 16 << 20, 192L << 20, sessions + 1);
+                4 << 20, 8 << 20, 16 << 20, 192L << 20, sessions + 1, "text");
         registry = new SessionRegistry(settings, System::nanoTime);
         Message init = Message.parse(("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"

@@ -54,7 +54,7 @@ class SessionRegistryTest {
     private static ServerSettings settings(int maxSessions, int perClient, Duration reclaimIdle, int perUpstream) {
         return new ServerSettings(List.of(), List.of("127.0.0.1"), 65536, Duration.ofSeconds(15), Duration.ofHours(1),
                 maxSessions, Duration.ofSeconds(1), 16, 64, Duration.ofMinutes(5), reclaimIdle, perClient, false,
-                1 << 20, 1 << 20, 4 << 20, 64 << 20, perUpstream);
+                1 << 20, 1 << 20, 4 << 20, 64 << 20, perUpstream, "text");
     }
 
     private static Session open(SessionRegistry reg, Upstream u, String client) throws Exception {
