@@ -44,11 +44,10 @@ public class AuthFilter extends HttpFilter {
         }
         String path = req.getRequestURI().substring(req.getContextPath().length());
         boolean admin = path.startsWith("/api") || path.equals("/metrics");
-        String metadata = authenticator.resourceMetadataUrl(admin ? "" : endpointPath(path));
         String query = req.getQueryString();
         if (query != null && (query.startsWith("access_token=") || query.contains("&access_token="))) {
             refuse(req, resp, 400, "Bearer error=\"invalid_request\", error_description=\"tokens are accepted in the "
-                    + "Authorization header only\", resource_metadata=\"" + metadata + "\"",
+                    + "Authorization header only\", resource_metadata=\"" + metadata(admin, path) + "\"",
                     "Bad Request: a token in the query string is refused; send it as Authorization: Bearer", null);
             return;
         }
@@ -57,26 +56,30 @@ public class AuthFilter extends HttpFilter {
         if (a.bearer()) {
             List<String> headers = Collections.list(req.getHeaders("Authorization"));
             if (headers.isEmpty()) {
-                refuse(req, resp, 401, challenge(a, metadata, null, null), "Unauthorized: this gateway needs a bearer token", null);
+                refuse(req, resp, 401, challenge(a, metadata(admin, path), null, null), "Unauthorized: this gateway needs a bearer token", null);
                 return;
             }
-            token = headers.size() == 1 ? bearerToken(headers.get(0)) : null;
-            if (token == null) {
-                refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata + "\"",
+            token = headers.size() == 1 ? bearerCandidate(headers.get(0)) : null;
+            // a token seen before was checked when it was first seen: only a new one has its syntax checked
+            caller = token == null ? null : authenticator.cached(token);
+            if (token == null || (caller == null && !isToken68(token))) {
+                refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata(admin, path) + "\"",
                         "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
                 return;
             }
             try {
-                caller = authenticator.authenticate(token);
+                if (caller == null) {
+                    caller = authenticator.authenticate(token);
+                }
             } catch (InvalidTokenException e) {
-                refuse(req, resp, 401, challenge(a, metadata, "invalid_token", e.getMessage()),
+                refuse(req, resp, 401, challenge(a, metadata(admin, path), "invalid_token", e.getMessage()),
                         "Unauthorized: the token is not accepted: " + e.getMessage(), null);
                 return;
             }
         } else {
             Principal p = req.getUserPrincipal();
             if (p == null) {
-                refuse(req, resp, 401, challenge(a, metadata, null, null),
+                refuse(req, resp, 401, challenge(a, metadata(admin, path), null, null),
                         "Unauthorized: the container has not authenticated this request (see its login-config)", null);
                 return;
             }
@@ -92,16 +95,15 @@ public class AuthFilter extends HttpFilter {
         List<String> needed = admin ? a.adminRoles() : a.scopes();
         if (!needed.isEmpty() && !caller.hasAny(needed)) {
             refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", needed)
-                            + "\", resource_metadata=\"" + metadata + "\"",
+                            + "\", resource_metadata=\"" + metadata(admin, path) + "\"",
                     "Forbidden: this needs one of " + needed + (admin ? " (the operations API and metrics are for admins)" : ""),
                     caller.subject());
             return;
         }
-        String endpoint = admin ? null : authenticator.endpointOf(path);
-        String denied = endpoint == null ? null : authenticator.policy().refusal(caller.grants(), endpoint);
+        String denied = admin ? null : authenticator.doorRefusal(caller.grants(), path);
         if (denied != null) {
             refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", error_description=\"" + denied
-                            + "\", resource_metadata=\"" + metadata + "\"", "Forbidden: " + denied, caller.subject());
+                            + "\", resource_metadata=\"" + metadata(admin, path) + "\"", "Forbidden: " + denied, caller.subject());
             return;
         }
         req.setAttribute(Caller.ATTRIBUTE, caller);
@@ -117,12 +119,23 @@ public class AuthFilter extends HttpFilter {
      * a token of 1-2 KB.
      */
     static String bearerToken(String header) {
-        String h = header.trim();
+        String t = bearerCandidate(header);
+        return t != null && isToken68(t) ? t : null;
+    }
+
+    /** What follows {@code Bearer } (any case, one space), or null; its syntax is {@link #isToken68}'s to check. */
+    static String bearerCandidate(String header) {
+        String h = header.isEmpty() || (header.charAt(0) > ' ' && header.charAt(header.length() - 1) > ' ') ? header : header.trim();
         if (h.length() < 8 || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
         }
+        return h.substring(7);
+    }
+
+    /** RFC 6750's token68: {@code ALPHA DIGIT - . _ ~ + /}, then {@code =} padding. */
+    static boolean isToken68(String h) {
         int n = h.length();
-        int i = 7;
+        int i = 0;
         while (i < n) {
             char c = h.charAt(i);
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -132,13 +145,18 @@ public class AuthFilter extends HttpFilter {
                 break;
             }
         }
-        if (i == 7) {
-            return null;
+        if (i == 0) {
+            return false;
         }
         while (i < n && h.charAt(i) == '=') {
             i++;
         }
-        return i == n ? h.substring(7) : null;
+        return i == n;
+    }
+
+    /** Where the protected-resource metadata of the requested endpoint is: built only for a refusal's challenge. */
+    private String metadata(boolean admin, String path) {
+        return authenticator.resourceMetadataUrl(admin ? "" : endpointPath(path));
     }
 
     /** The MCP endpoint a path belongs to, whose metadata the challenge names: /mcp[/name] or /sse[/name]. */

@@ -46,6 +46,11 @@ public class Authenticator {
         log.offer(sb.toString());
     }
 
+    /** The caller of a token verified before and not yet expired, or null. */
+    public Caller cached(String token) {
+        return cache.get(VerifiedTokens.hash(token));
+    }
+
     public Caller authenticate(String token) throws InvalidTokenException {
         String hash = VerifiedTokens.hash(token);
         Caller c = cache.get(hash);
@@ -112,6 +117,12 @@ public class Authenticator {
     /** {@code auth.policy}, the gateway's one compiled copy (the authorization stage uses it too). */
     public dev.shadowcat.policy.AccessPolicy policy() {
         return gateway.accessPolicy();
+    }
+
+    /** Why the caller with {@code grants} may not use the endpoint {@code path} addresses, or null (also for no endpoint). */
+    String doorRefusal(Set<String> grants, String path) {
+        String endpoint = endpointOf(path);
+        return endpoint == null ? null : policy().refusal(grants, endpoint);
     }
 
     /** The upstream or aggregate an MCP path addresses ({@code /mcp}: the default one), or null if none or unknown. */

@@ -155,17 +155,22 @@ public class Upstreams {
 
     /** Shuts down upstreams a reload replaced or removed (their sessions are gone by now), each wait bounded. */
     public void retire(List<Upstream> gone) {
+        shutdownAll(gone, "reload");
+    }
+
+    /** Ends every process tree and HTTP client of {@code ups}: close stdin, SIGTERM, SIGKILL, three graces at most. */
+    private void shutdownAll(List<Upstream> ups, String why) {
         List<CompletableFuture<Void>> exits = new ArrayList<>();
-        for (Upstream u : gone) {
+        for (Upstream u : ups) {
             exits.add(u.shutdown());
         }
         try {
             CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new))
                     .get(3 * terminationGraceMillis + 2000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "reload: some retired upstream processes did not exit in time", e);
+            LOG.log(Level.WARNING, why + ": some upstream processes did not exit in time", e);
         }
-        for (Upstream u : gone) {
+        for (Upstream u : ups) {
             if (u instanceof HttpUpstream http) {
                 http.awaitStopped(1000);
             }
@@ -198,22 +203,7 @@ public class Upstreams {
         if (ups.isEmpty()) {
             return;
         }
-        List<CompletableFuture<Void>> exits = new ArrayList<>();
-        for (Upstream u : ups) {
-            exits.add(u.shutdown());
-        }
-        try {
-            // close stdin, SIGTERM, SIGKILL: three graces at most, plus slack
-            CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new))
-                    .get(3 * terminationGraceMillis + 2000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "shutdown: some upstream processes did not exit in time", e);
-        }
-        for (Upstream u : ups) {
-            if (u instanceof HttpUpstream http) {
-                http.awaitStopped(1000);
-            }
-        }
+        shutdownAll(ups, "shutdown");
         owned = List.of();
         served = Map.of();
         rawByName = Map.of();

@@ -40,11 +40,26 @@ public final class AccessPolicy {
         }
     }
 
+    /** The door decisions made so far, by (grants, endpoint): "" when allowed. Bounded like the rules cache. */
+    private final Map<Key, String> doors = new ConcurrentHashMap<>();
+
     /** Why a caller with {@code grants} may not use {@code endpoint}, or null when a rule allows it. */
     public String refusal(Set<String> grants, String endpoint) {
+        Key k = new Key(grants, endpoint);
+        String known = doors.get(k);
+        if (known == null) {
+            known = decide(grants, endpoint);
+            if (doors.size() < MAX_CACHED) {
+                doors.put(k, known);
+            }
+        }
+        return known.isEmpty() ? null : known;
+    }
+
+    private String decide(Set<String> grants, String endpoint) {
         for (Compiled c : rules) {
             if (c.matches(grants, endpoint)) {
-                return null;
+                return "";
             }
         }
         return "no auth.policy rule gives " + (grants.isEmpty() ? "a caller without roles" : "the roles " + grants)

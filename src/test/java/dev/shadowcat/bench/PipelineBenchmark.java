@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class PipelineBenchmark {
-    @Param({"none", "metrics", "audit", "filter", "all"})
+    @Param({"none", "metrics", "audit", "filter", "traffic-idle", "traffic-watched", "metrics+traffic-idle", "all"})
     public String stages;
 
     private GatewayMetrics metrics;
@@ -68,7 +68,7 @@ public class PipelineBenchmark {
         metrics = new GatewayMetrics();
         dir = Files.createTempDirectory("pipeline-bench");
         List<Stage> built = new ArrayList<>();
-        if (stages.equals("metrics") || stages.equals("all")) {
+        if (stages.startsWith("metrics") || stages.equals("all")) {
             built.add(new Stage("metrics", Stage.METRICS, new MetricsStage(metrics.registry())));
         }
         if (stages.equals("audit") || stages.equals("all")) {
@@ -85,6 +85,29 @@ public class PipelineBenchmark {
             PipelineConfig.Names deny = new PipelineConfig.Names(List.of(), List.of("never-*", "*_admin"));
             built.add(new Stage("filter", Stage.FILTER, new FilterStage(Map.of("echo",
                     new PipelineConfig.Filter(deny, PipelineConfig.Names.ALL, PipelineConfig.Names.ALL)))));
+        }
+        if (stages.contains("traffic")) {
+            // the admin page's tap: alone, idle (nobody watching), or with one viewer whose queue takes every line
+            dev.shadowcat.traffic.TrafficTap tap = new dev.shadowcat.traffic.TrafficTap(new dev.shadowcat.traffic.RecentErrors(100));
+            if (stages.equals("traffic-watched")) {
+                tap.watch(new dev.shadowcat.traffic.TrafficTap.Watcher() {
+                    @Override
+                    public boolean wants(dev.shadowcat.pipeline.CallContext c) {
+                        return true;
+                    }
+
+                    @Override
+                    public boolean offer(byte[] line) {
+                        hole.consume(line);
+                        return true;
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                });
+            }
+            built.add(new Stage("traffic", Stage.TRAFFIC, tap));
         }
         Upstream u = Pipeline.assemble(built, List.of()).wrap(ScriptedUpstream.answering("echo", "{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hello\"}]}"), null);
         session = new FakeClient();

@@ -111,12 +111,7 @@ class AuthIT {
     }
 
     private static RawMcp open(URI endpoint, String token) throws Exception {
-        RawMcp s = new RawMcp(endpoint);
-        HttpResponse<String> r = s.post(RawMcp.initializeBody("2025-11-25"), bearer(token));
-        assertEquals(200, r.statusCode(), r.body());
-        s.sessionId = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        assertEquals(202, s.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", bearer(token)).statusCode());
-        return s;
+        return new RawMcp(endpoint).open(bearer(token));
     }
 
     @Test

@@ -72,12 +72,7 @@ class ContainerAuthIT {
     }
 
     private static RawMcp open(URI endpoint, String user) throws Exception {
-        RawMcp s = new RawMcp(endpoint);
-        HttpResponse<String> r = s.post(RawMcp.initializeBody("2025-11-25"), basic(user));
-        assertEquals(200, r.statusCode(), r.body());
-        s.sessionId = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        assertEquals(202, s.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", basic(user)).statusCode());
-        return s;
+        return new RawMcp(endpoint).open(basic(user));
     }
 
     private static String toolsList(RawMcp s, String user) throws Exception {

@@ -84,12 +84,7 @@ class ManageIT {
     }
 
     private static RawMcp open(URI endpoint) throws Exception {
-        RawMcp s = new RawMcp(endpoint);
-        HttpResponse<String> r = s.post(RawMcp.initializeBody("2025-11-25"));
-        assertEquals(200, r.statusCode(), r.body());
-        s.sessionId = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        assertEquals(202, s.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}").statusCode());
-        return s;
+        return new RawMcp(endpoint).open();
     }
 
     private static int ping(RawMcp s) throws Exception {

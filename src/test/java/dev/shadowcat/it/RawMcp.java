@@ -87,12 +87,17 @@ final class RawMcp {
 
     /** initialize + notifications/initialized; keeps the session id. */
     RawMcp open() throws Exception {
-        HttpResponse<String> r = post(initializeBody(version), Map.of());
+        return open(Map.of());
+    }
+
+    /** initialize and notifications/initialized, each with {@code headers} (credentials, say). */
+    RawMcp open(Map<String, String> headers) throws Exception {
+        HttpResponse<String> r = post(initializeBody(version), headers);
         if (r.statusCode() != 200) {
             throw new AssertionError("initialize failed: " + r.statusCode() + " " + r.body());
         }
         sessionId = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        HttpResponse<String> n = post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", Map.of());
+        HttpResponse<String> n = post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", headers);
         if (n.statusCode() != 202) {
             throw new AssertionError("initialized got " + n.statusCode());
         }
