@@ -61,8 +61,7 @@ public final class Serve {
             System.setProperty("shadowcat.config", c.toString());
         }
         Server server = start(war, host, port);
-        String urlHost = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        System.out.println("Shadowcat listening on http://" + urlHost + ":" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/mcp");
+        System.out.println("Shadowcat listening on " + mcpUrl(server, host));
         server.join();
     }
 
@@ -74,7 +73,45 @@ public final class Serve {
         return args[i];
     }
 
-    static Server start(Path war, String host, int port) throws Exception {
+    /** Jetty's context attribute that tells Weld how to integrate (jetty-home's ee10-cdi-decorate mode). */
+    public static final String CDI_MODE_ATTRIBUTE = "org.eclipse.jetty.cdi";
+    /** Where Weld publishes its decorator; Jetty's DecoratingListener picks it up for @Inject into servlets. */
+    public static final String CDI_DECORATOR_ATTRIBUTE = "org.eclipse.jetty.cdi.decorator";
+    /**
+     * API packages the WAR brings itself and must load from WEB-INF/lib although Jetty protects {@code jakarta.*}:
+     * jetty-annotations puts a piece of CDI on the server's class path, and the test class path carries them all; APIs
+     * with static state or ServiceLoader look-ups (CDI.current(), RuntimeDelegate, JsonbProvider) would otherwise bind
+     * to the server's copy and fail ("Unable to access CDI"). jakarta.servlet and jakarta.annotation stay server-side.
+     */
+    public static final String[] WEBAPP_OWNED_APIS = {
+        "jakarta.enterprise.", "jakarta.inject.", "jakarta.decorator.", "jakarta.interceptor.",
+        "jakarta.ws.rs.", "jakarta.json.", "jakarta.el.", "jakarta.validation.",
+    };
+
+    /**
+     * The WAR as a Jetty 12 ee10 context, set up as jetty-home's ee10-annotations and ee10-cdi modules set it up:
+     * the one definition {@code serve}, the development launcher and the tests' embedded container share.
+     */
+    public static WebAppContext webApp(Path war, String contextPath) {
+        WebAppContext app = new WebAppContext();
+        app.setWar(war.toAbsolutePath().toString());
+        app.setContextPath(contextPath);
+        app.setAttribute(CDI_MODE_ATTRIBUTE, "CdiDecoratingListener");
+        app.addEventListener(new DecoratingListener(app, CDI_DECORATOR_ATTRIBUTE));
+        app.getProtectedClassMatcher().exclude(WEBAPP_OWNED_APIS);
+        // a webapp that fails to start must fail the deploy or launch, not sit there answering 503
+        app.setThrowUnavailableOnStartupException(true);
+        return app;
+    }
+
+    /** The MCP endpoint of a started server, as a client would write it. */
+    public static String mcpUrl(Server server, String host) {
+        String urlHost = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return "http://" + urlHost + ":" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/mcp";
+    }
+
+    /** The WAR at "/" on {@code host:port} (0: any free port), started; the caller joins or stops it. */
+    public static Server start(Path war, String host, int port) throws Exception {
         java.net.URLConnection.setDefaultUseCaches("jar", false); // no jar of the WAR kept open by a cached URL
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("jetty");
@@ -91,17 +128,7 @@ public final class Serve {
         limit.setEndPointIdleTimeout(1000);
         server.addBean(limit);
 
-        WebAppContext app = new WebAppContext();
-        app.setWar(war.toString());
-        app.setContextPath("/");
-        // what jetty-home's ee10-cdi-decorate module does: Weld decorates servlets and filters for @Inject
-        app.setAttribute("org.eclipse.jetty.cdi", "CdiDecoratingListener");
-        app.addEventListener(new DecoratingListener(app, "org.eclipse.jetty.cdi.decorator"));
-        // the WAR brings its own CDI, JAX-RS and JSON APIs (jetty-annotations puts a CDI piece on our class path too):
-        // the application's copies first, so that no API is split between two class loaders
-        app.getProtectedClassMatcher().exclude("jakarta.enterprise.", "jakarta.inject.", "jakarta.decorator.",
-                "jakarta.interceptor.", "jakarta.ws.rs.", "jakarta.json.", "jakarta.el.", "jakarta.validation.");
-        app.setThrowUnavailableOnStartupException(true);
+        WebAppContext app = webApp(war, "/");
         server.setHandler(app);
         server.setStopAtShutdown(true);
         server.setStopTimeout(15_000); // above server.shutdownTimeoutSeconds (10 s): the gateway drains first

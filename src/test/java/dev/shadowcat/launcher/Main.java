@@ -1,15 +1,14 @@
 package dev.shadowcat.launcher;
 
-import dev.shadowcat.testing.jetty.WebApps;
+import dev.shadowcat.serve.Serve;
+import org.eclipse.jetty.server.Server;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.eclipse.jetty.ee10.webapp.WebAppContext;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * Development launcher: serves the built WAR on embedded Jetty 12.1 at context {@code /}.
- * Lives in src/test because Jetty is test-scoped (so it stays out of WEB-INF/lib).
+ * Development launcher: {@code java -jar shadowcat.war serve} from the build's class path, for {@code exec:java}
+ * and the benchmarks (which add the test classes' demo and echo servers to the class path).
  *
  * <pre>
  *   mvn -q package -DskipTests exec:java [-Dshadowcat.port=8080] [-Dshadowcat.host=127.0.0.1]
@@ -18,14 +17,6 @@ import org.eclipse.jetty.server.ServerConnector;
  * Ctrl-C / SIGTERM stops the server gracefully (stopAtShutdown), which runs the app's @PreDestroy.
  */
 public final class Main {
-
-    /**
-     * Jetty's per-connection cache of header fields (Authorization among them) holds 1024 characters by default: a
-     * bearer token of ~1 KB (Keycloak's are 1-2 KB) does not fit beside Accept and User-Agent, and Jetty then clears
-     * and refills the cache on every request (measured: ~15 % fewer calls/s at C=32 with auth on). 8 KB fits them.
-     */
-    static final int HEADER_CACHE_CHARS = 8192;
-
     private Main() {
     }
 
@@ -41,35 +32,9 @@ public final class Main {
         if (!Files.isRegularFile(war)) {
             throw new IllegalStateException("WAR not found: " + war + " (build it: mvn -q package -DskipTests)");
         }
-
-        java.net.URLConnection.setDefaultUseCaches("jar", false); // see Jetty121Container: no jar kept open after undeploy
-        Server server = new Server();
-        org.eclipse.jetty.server.HttpConfiguration httpConfig = new org.eclipse.jetty.server.HttpConfiguration();
-        httpConfig.setHeaderCacheSize(HEADER_CACHE_CHARS);
-        ServerConnector http = new ServerConnector(server, new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
-        http.setHost(host);
-        http.setPort(port);
-        // Jetty's default already (ServerConnector sets TCP_NODELAY on every accepted socket);
-        // stated here because small SSE / JSON-RPC frames must not wait for Nagle.
-        http.setAcceptedTcpNoDelay(true);
-        server.addConnector(http);
-
-        WebAppContext app = WebApps.newWebApp(war, "/");
-        String config = System.getProperty("shadowcat.config");
-        if (config != null) {
-            app.setInitParameter("shadowcat.config", config);
-        }
-        server.setHandler(app);
-        server.setStopAtShutdown(true);
-        server.setStopTimeout(15_000); // above server.shutdownTimeoutSeconds (10 s): the gateway drains first (ExitDrain)
-        try {
-            server.start();
-        } catch (Exception e) {
-            server.stop();
-            throw e;
-        }
-        String urlHost = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        System.out.println("Shadowcat listening on http://" + urlHost + ":" + http.getLocalPort() + "/mcp");
+        // -Dshadowcat.config, if given, is read by the gateway itself
+        Server server = Serve.start(war, host, port);
+        System.out.println("Shadowcat listening on " + Serve.mcpUrl(server, host));
         server.join();
     }
 }

@@ -24,6 +24,7 @@ class JettyDefaultsTest {
         WebAppContext ctx = WebApps.newWebApp(Path.of("target/none.war"), "/");
         assertEquals("/", ctx.getContextPath());
         assertEquals("CdiDecoratingListener", ctx.getAttribute(WebApps.CDI_MODE_ATTRIBUTE));
+        assertTrue(ctx.isThrowUnavailableOnStartupException(), "a failed start fails the deploy");
         assertFalse(ctx.getProtectedClassMatcher().match("jakarta.enterprise.inject.spi.CDI"));
         assertFalse(ctx.getProtectedClassMatcher().match("jakarta.ws.rs.ext.RuntimeDelegate"));
         assertTrue(ctx.getProtectedClassMatcher().match("jakarta.servlet.Servlet"));
