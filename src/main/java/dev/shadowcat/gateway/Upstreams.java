@@ -45,6 +45,8 @@ public class Upstreams {
     private volatile Map<String, UpstreamSpec> specs = Map.of();
     private volatile Map<String, AggregateConfig> aggregateSpecs = Map.of();
     private volatile Map<String, Upstream> rawByName = Map.of();
+    /** Upstreams a reload replaced or removed, until {@link #retire} has shut them down; {@link #stop} ends them too. */
+    private final java.util.Set<Upstream> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** What a reload did to the endpoints, by name; {@code retired} are the replaced or removed upstreams themselves. */
     public record Changes(List<String> added, List<String> changed, List<String> removed, List<String> unchanged,
@@ -149,6 +151,7 @@ public class Upstreams {
         this.rawByName = Collections.unmodifiableMap(raw);
         this.owned = List.copyOf(raw.values());
         this.served = Collections.unmodifiableMap(ups);
+        retiring.addAll(retired);
         return new Changes(List.copyOf(added), List.copyOf(changed), List.copyOf(removed), List.copyOf(unchanged),
                 List.copyOf(retired));
     }
@@ -156,6 +159,7 @@ public class Upstreams {
     /** Shuts down upstreams a reload replaced or removed (their sessions are gone by now), each wait bounded. */
     public void retire(List<Upstream> gone) {
         shutdownAll(gone, "reload");
+        gone.forEach(retiring::remove);
     }
 
     /** Ends every process tree and HTTP client of {@code ups}: close stdin, SIGTERM, SIGKILL, three graces at most. */
@@ -199,7 +203,10 @@ public class Upstreams {
     /** Refuses new sessions, ends every child process tree and the HTTP clients' threads; each wait bounded. Idempotent. */
     @PreDestroy
     public synchronized void stop() {
-        List<Upstream> ups = owned;
+        // a reload's retirement may still be waiting for its sessions: their upstreams end here with the rest
+        List<Upstream> ups = new ArrayList<>(owned);
+        ups.addAll(retiring);
+        retiring.clear();
         if (ups.isEmpty()) {
             return;
         }
