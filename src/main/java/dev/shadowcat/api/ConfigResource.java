@@ -1,7 +1,7 @@
 package dev.shadowcat.api;
 
 import dev.shadowcat.gateway.Gateway;
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -19,7 +19,7 @@ import java.util.Map;
  * changed).
  */
 @Path("/config")
-@RequestScoped
+@ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class ConfigResource {
     @Inject

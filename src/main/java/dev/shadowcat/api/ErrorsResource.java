@@ -1,7 +1,7 @@
 package dev.shadowcat.api;
 
 import dev.shadowcat.gateway.Gateway;
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** {@code GET /api/errors}: the last calls answered with a JSON-RPC error, newest first, and how many there were. */
 @Path("/errors")
-@RequestScoped
+@ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class ErrorsResource {
     @Inject

@@ -3,7 +3,7 @@ package dev.shadowcat.api;
 import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.gateway.Gateway;
 
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -15,7 +15,7 @@ import java.util.List;
 
 /** Liveness: 200 while serving, 503 once shutdown has begun. */
 @Path("/health")
-@RequestScoped
+@ApplicationScoped
 public class HealthResource {
     /** What {@code GET /api/health} returns. */
     public record Health(String status, int sessions, List<String> upstreams) {

@@ -3,7 +3,7 @@ package dev.shadowcat.api;
 import dev.shadowcat.session.SessionStore;
 import dev.shadowcat.session.Session;
 
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -23,7 +23,7 @@ import java.util.Map;
  * read it here could take the session over.
  */
 @Path("/sessions")
-@RequestScoped
+@ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class SessionsResource {
     /** One row of {@code GET /api/sessions}. */

@@ -3,7 +3,7 @@ package dev.shadowcat.api;
 import dev.shadowcat.gateway.Gateway;
 import dev.shadowcat.upstream.Upstream;
 
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -15,7 +15,7 @@ import java.util.Map;
 
 /** Per-upstream pool numbers: idle, busy, spawned, reused, died and more. */
 @Path("/upstreams")
-@RequestScoped
+@ApplicationScoped
 public class UpstreamsResource {
     @Inject
     Gateway gateway;

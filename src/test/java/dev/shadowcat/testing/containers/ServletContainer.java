@@ -142,11 +142,12 @@ public abstract class ServletContainer implements AutoCloseable {
     }
 
     /**
-     * Until the application answers (or, {@code deployed} false, no longer does). Probes {@code GET /mcp} with no
-     * session, which the gateway answers with a 4xx of its own and the container, without the application, with 404.
+     * Until the application answers (or, {@code deployed} false, no longer does): {@code GET /api/health}, polled
+     * through the deploy and the undeploy as a load balancer would, which the container answers with 404 without
+     * the application (and with which Tomcat once caught Weld's request-scope ThreadLocals left on its threads).
      */
     private void waitFor(boolean deployed, Duration limit) throws Exception {
-        URI health = base().resolve("mcp");
+        URI health = base().resolve("api/health");
         long deadline = System.nanoTime() + limit.toNanos();
         int last = -1;
         while (System.nanoTime() < deadline) {
