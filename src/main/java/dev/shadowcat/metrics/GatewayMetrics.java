@@ -77,12 +77,7 @@ public final class GatewayMetrics implements AutoCloseable {
                 registry.remove(m);
             }
         }
-        for (String name : added) {
-            bindOne(now.get(name));
-        }
-        for (String name : changed) {
-            bindOne(now.get(name));
-        }
+        java.util.stream.Stream.concat(added.stream(), changed.stream()).forEach(name -> bindOne(now.get(name)));
     }
 
     private void bindOne(Upstream u) {

@@ -44,7 +44,6 @@ public class TrafficServlet extends HttpServlet {
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
         TrafficTap.Watcher[] watcher = new TrafficTap.Watcher[1];
-        @SuppressWarnings("unchecked")
         ScheduledFuture<?>[] pings = new ScheduledFuture<?>[1];
         AsyncWriter w = AsyncWriter.start(async, QUEUE_FRAMES, QUEUE_BYTES, ByteBudget.UNLIMITED, ended -> {
             if (watcher[0] != null) {

@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -185,7 +184,7 @@ class ContainersIT {
             List<String> warnings = c.logText().lines().filter(l -> LEAK.matcher(l).find()).distinct().toList();
             assertTrue(warnings.isEmpty(), c.name() + " reported " + warnings.size() + " leaks, the first: "
                     + warnings.stream().limit(3).map(w -> w.length() > 400 ? w.substring(0, 400) + "…" : w).toList());
-            assertFalse(c.logText().toLowerCase(Locale.ROOT).contains("deploymentcheck"), "the deployment check did not fire");
+            assertFalse(c.logText().contains("did not scan the WAR's annotations"), "the deployment check did not fire");
         }
     }
 }
