@@ -101,7 +101,7 @@ FIXTURE_URL=$FIXTURE_URL CP=$CP SHARED=${CONFORMANCE_SHARED:-0} "$NODE" -e '
   }
   process.stdout.write(JSON.stringify(config, null, 2) + "\n");
 ' >"$OUT/gateway-config.json"
-"$JAVA" -cp "$CP" -Dshadowcat.port=0 -Dshadowcat.host=127.0.0.1 -Dshadowcat.config="$OUT/gateway-config.json" \
+"$JAVA" -cp "$CP:$ROOT/target/classes" -Dshadowcat.port=0 -Dshadowcat.host=127.0.0.1 -Dshadowcat.config="$OUT/gateway-config.json" \
   dev.shadowcat.launcher.Main >"$OUT/gateway.log" 2>&1 &
 pids+=($!)
 GATEWAY_MCP=$(await_line "$OUT/gateway.log" 'listening on http://127\.0\.0\.1:[0-9]+/mcp' "${pids[-1]}" "gateway")

@@ -33,7 +33,7 @@ cat >"$OUT/on.json" <<JSON
 JSON
 
 start_gw() { # label config port
-  java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "target/test-classes:$(cat target/launcher.cp)" \
+  java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "target/test-classes:target/classes:$(cat target/launcher.cp)" \
     -Dshadowcat.port="$3" -Dshadowcat.host=127.0.0.1 -Dshadowcat.config="$ROOT/$2" -Dshadowcat.war="$ROOT/target/shadowcat.war" \
     dev.shadowcat.launcher.Main >"$OUT/gw-$1.log" 2>&1 &
   GW="$GW $!"

@@ -159,7 +159,7 @@ wait_pool() {
 start_gateway() { # name port config -> sets GW_PID
   local name=$1 port=$2 cfg=$3
   port_free "$port" || { log "port $port is in use"; return 1; }
-  "$JAVA" ${GW_JAVA_OPTS:-} -cp "target/test-classes:$(cat target/launcher.cp)" -Dshadowcat.port="$port" -Dshadowcat.host=127.0.0.1 \
+  "$JAVA" ${GW_JAVA_OPTS:-} -cp "target/test-classes:target/classes:$(cat target/launcher.cp)" -Dshadowcat.port="$port" -Dshadowcat.host=127.0.0.1 \
     -Dshadowcat.config="$cfg" -Dshadowcat.war="$ROOT/target/shadowcat.war" \
     dev.shadowcat.launcher.Main >"$R/logs/$name.log" 2>&1 &
   GW_PID=$!
