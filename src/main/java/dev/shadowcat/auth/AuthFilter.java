@@ -13,7 +13,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
 import java.security.Principal;
-import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -54,27 +53,39 @@ public class AuthFilter extends HttpFilter {
         Caller caller;
         String token = null;
         if (a.bearer()) {
-            List<String> headers = Collections.list(req.getHeaders("Authorization"));
-            if (headers.isEmpty()) {
+            java.util.Enumeration<String> headers = req.getHeaders("Authorization");
+            if (headers == null || !headers.hasMoreElements()) {
                 refuse(req, resp, 401, challenge(a, metadata(admin, path), null, null), "Unauthorized: this gateway needs a bearer token", null);
                 return;
             }
-            token = headers.size() == 1 ? bearerCandidate(headers.get(0)) : null;
-            // a token seen before was checked when it was first seen: only a new one has its syntax checked
-            caller = token == null ? null : authenticator.cached(token);
-            if (token == null || (caller == null && !isToken68(token))) {
-                refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata(admin, path) + "\"",
-                        "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
-                return;
+            String header = headers.nextElement();
+            if (headers.hasMoreElements()) {
+                header = null; // more than one: malformed
             }
-            try {
-                if (caller == null) {
-                    caller = authenticator.authenticate(token);
+            // the header a connection repeats is the same String (Jetty's header cache): known without hashing
+            RecentHeaders.Entry seen = header == null ? null : authenticator.seen(header);
+            if (seen != null) {
+                caller = seen.caller();
+                token = seen.token();
+            } else {
+                token = header == null ? null : bearerCandidate(header);
+                // a token seen before was checked when it was first seen: only a new one has its syntax checked
+                caller = token == null ? null : authenticator.cached(token);
+                if (token == null || (caller == null && !isToken68(token))) {
+                    refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata(admin, path) + "\"",
+                            "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
+                    return;
                 }
-            } catch (InvalidTokenException e) {
-                refuse(req, resp, 401, challenge(a, metadata(admin, path), "invalid_token", e.getMessage()),
-                        "Unauthorized: the token is not accepted: " + e.getMessage(), null);
-                return;
+                try {
+                    if (caller == null) {
+                        caller = authenticator.authenticate(token);
+                    }
+                } catch (InvalidTokenException e) {
+                    refuse(req, resp, 401, challenge(a, metadata(admin, path), "invalid_token", e.getMessage()),
+                            "Unauthorized: the token is not accepted: " + e.getMessage(), null);
+                    return;
+                }
+                authenticator.remember(header, token, caller);
             }
         } else {
             Principal p = req.getUserPrincipal();

@@ -46,6 +46,18 @@ public class Authenticator {
         log.offer(sb.toString());
     }
 
+    private final RecentHeaders recent = new RecentHeaders(System::currentTimeMillis);
+
+    /** What this very {@code Authorization} header object authenticated, while that holds; else null. */
+    RecentHeaders.Entry seen(String header) {
+        return recent.get(header);
+    }
+
+    /** Remembers, by identity, what {@code header} (carrying {@code token}) authenticated. */
+    void remember(String header, String token, Caller caller) {
+        recent.put(header, token, caller);
+    }
+
     /** The caller of a token verified before and not yet expired, or null. */
     public Caller cached(String token) {
         return cache.get(VerifiedTokens.hash(token));
@@ -62,7 +74,8 @@ public class Authenticator {
             c = introspector().check(token);
             // kept no longer than cacheSeconds: a revoked token is refused that soon after
             long until = Math.min(c.expiresAtMillis(), System.currentTimeMillis() + a.introspection().cacheTtl().toMillis());
-            cache.put(hash, new Caller(c.subject(), c.roles(), c.scopes(), until));
+            c = new Caller(c.subject(), c.roles(), c.scopes(), until);
+            cache.put(hash, c);
             return c;
         }
         c = verifier().verify(token);

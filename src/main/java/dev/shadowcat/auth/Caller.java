@@ -12,8 +12,10 @@ import java.util.Set;
  * @param roles         role and group names from the configured claims
  * @param scopes        the token's scopes
  * @param expiresAtMillis when the token expires (0: not from a token)
+ * @param grants        its roles and scopes together: what authorization rules match on (computed once, since the
+ *                      authorization stage looks it up for every message)
  */
-public record Caller(String subject, Set<String> roles, Set<String> scopes, long expiresAtMillis)
+public record Caller(String subject, Set<String> roles, Set<String> scopes, long expiresAtMillis, Set<String> grants)
         implements java.security.Principal {
     public static final Caller ANONYMOUS = new Caller(dev.shadowcat.pipeline.CallContext.ANONYMOUS, Set.of(), Set.of(), 0);
     /** The request attribute the authentication filter leaves for the servlets. */
@@ -21,6 +23,19 @@ public record Caller(String subject, Set<String> roles, Set<String> scopes, long
 
     /** The request attribute holding the bearer token itself, for upstream token exchanges only. */
     public static final String TOKEN_ATTRIBUTE = Caller.class.getName() + ".token";
+
+    public Caller(String subject, Set<String> roles, Set<String> scopes, long expiresAtMillis) {
+        this(subject, roles, scopes, expiresAtMillis, union(roles, scopes));
+    }
+
+    private static Set<String> union(Set<String> roles, Set<String> scopes) {
+        if (scopes.isEmpty()) {
+            return roles;
+        }
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(roles);
+        all.addAll(scopes);
+        return Set.copyOf(all);
+    }
 
     public static Caller of(jakarta.servlet.ServletRequest req) {
         return req.getAttribute(ATTRIBUTE) instanceof Caller c ? c : ANONYMOUS;
@@ -32,16 +47,6 @@ public record Caller(String subject, Set<String> roles, Set<String> scopes, long
      */
     public static String presentedToken(jakarta.servlet.ServletRequest req) {
         return req.getAttribute(TOKEN_ATTRIBUTE) instanceof String s ? s : null;
-    }
-
-    /** Its roles and scopes together: what authorization rules match on. */
-    public Set<String> grants() {
-        if (scopes.isEmpty()) {
-            return roles;
-        }
-        java.util.Set<String> all = new java.util.LinkedHashSet<>(roles);
-        all.addAll(scopes);
-        return Set.copyOf(all);
     }
 
     /** Whether any of {@code names} is one of its roles or scopes. */
