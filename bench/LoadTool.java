@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *   java bench/LoadTool.java --url http://127.0.0.1:8080/mcp/demo [--mode calls|sse|churn|sessions]
  *        [--concurrency 8] [--calls 200] [--warmup 50] [--duration-cap-seconds 60] [--timeout-seconds 30]
  *        [--tool echo] [--args-json '{"message":"hello"}'] [--gateway-pid PID] [--label NAME]
- *        [--json-out FILE] [--protocol-version 2025-11-25] [--bearer-env VAR]
+ *        [--json-out FILE] [--protocol-version 2025-11-25] [--bearer-env VAR] [--url-b URL]
  * </pre>
  *
  * Modes (C = --concurrency, N = --calls, W = --warmup, all per worker):
@@ -46,6 +46,10 @@ import java.util.regex.Pattern;
  * measured; with --gateway-pid, the heap is measured after a forced GC (jcmd GC.run) before and after, giving
  * bytes per idle session; then every session is deleted.</li>
  * </ul>
+ * With {@code --url-b} (calls mode), every worker opens a session on both URLs and alternates its calls between
+ * them (A then B, or B then A, by turns), so that two targets are measured under the same load at the same time;
+ * {@code b} in the output has B's latencies, {@code pairedDeltaP50Us} the median of (B − A) over the pairs both
+ * answered, and calls/s counts A's calls (B gets as many).
  * A call is an error when the HTTP status is not 2xx, when no JSON-RPC response with its id arrives, when the
  * response is a JSON-RPC error, or when the tool result has {@code isError: true}.
  * Prints one JSON line (starts with '{') and a human table on stdout.
@@ -56,6 +60,8 @@ public final class LoadTool {
 
     static final class Options {
         URI url;
+        /** A second target whose calls alternate with the first's ({@code --url-b}, calls mode only). */
+        URI urlB;
         String mode = "calls";
         int concurrency = 1;
         int calls = 100;
@@ -86,6 +92,7 @@ public final class LoadTool {
             }
             switch (a) {
                 case "--url" -> o.url = URI.create(v);
+                case "--url-b" -> o.urlB = URI.create(v);
                 case "--mode" -> o.mode = v;
                 case "--concurrency" -> o.concurrency = Integer.parseInt(v);
                 case "--calls" -> o.calls = Integer.parseInt(v);
@@ -108,7 +115,7 @@ public final class LoadTool {
                     System.out.println("usage: java bench/LoadTool.java --url URL [--mode calls|sse|churn|sessions] "
                             + "[--concurrency C] [--calls N] [--warmup W] [--duration-cap-seconds S] [--timeout-seconds T] "
                             + "[--tool NAME] [--args-json JSON] [--gateway-pid PID] [--label NAME] [--json-out FILE] "
-                            + "[--protocol-version V] [--bearer-env VAR]");
+                            + "[--protocol-version V] [--bearer-env VAR] [--url-b URL]");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -116,6 +123,9 @@ public final class LoadTool {
         }
         if (o.url == null) {
             throw new IllegalArgumentException("--url is required");
+        }
+        if (o.urlB != null && !o.mode.equals("calls")) {
+            throw new IllegalArgumentException("--url-b works in calls mode only");
         }
         if (!List.of("calls", "sse", "churn", "sessions").contains(o.mode)) {
             throw new IllegalArgumentException("--mode must be calls, sse, churn or sessions");
@@ -170,6 +180,9 @@ public final class LoadTool {
     static final class Worker {
         final int index;
         final Samples calls = new Samples();
+        final Samples callsB = new Samples();
+        /** B's latency minus A's, per alternating pair both answered (--url-b). */
+        final Samples pairDeltas = new Samples();
         final Samples inits = new Samples();
         final Samples cycles = new Samples();
         long errors;          // failed measured calls (and failed initializes)
@@ -201,10 +214,15 @@ public final class LoadTool {
     static final class McpSession {
         final String id;
         final String version;
+        final URI url;
+        /** A session on --url-b: its calls are recorded apart. */
+        final boolean b;
 
-        McpSession(String id, String version) {
+        McpSession(String id, String version, URI url, boolean b) {
             this.id = id;
             this.version = version;
+            this.url = url;
+            this.b = b;
         }
     }
 
@@ -234,7 +252,11 @@ public final class LoadTool {
     }
 
     HttpResponse<String> post(McpSession s, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(o.url)
+        return post(s != null ? s.url : o.url, s, body);
+    }
+
+    HttpResponse<String> post(URI url, McpSession s, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream")
@@ -322,11 +344,12 @@ public final class LoadTool {
         return found;
     }
 
-    McpSession initialize(Worker w) throws IOException, InterruptedException, CallFailed {
+    McpSession initialize(Worker w, boolean onB) throws IOException, InterruptedException, CallFailed {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
                 + Json.quote(o.protocolVersion) + ",\"capabilities\":{},\"clientInfo\":{\"name\":\"shadowcat-loadtool\","
                 + "\"version\":\"1.0\"}}}";
-        HttpResponse<String> r = post(null, body);
+        URI url = onB ? o.urlB : o.url;
+        HttpResponse<String> r = post(url, null, body);
         if (r.statusCode() / 100 != 2) {
             throw new CallFailed("initialize: HTTP " + r.statusCode() + " " + r.body());
         }
@@ -340,7 +363,7 @@ public final class LoadTool {
         if (result instanceof Map<?, ?> m && m.get("protocolVersion") instanceof String v) {
             version = v;
         }
-        return new McpSession(sid, version);
+        return new McpSession(sid, version, url, onB);
     }
 
     void initialized(McpSession s, Worker w) throws IOException, InterruptedException {
@@ -353,9 +376,13 @@ public final class LoadTool {
 
     /** Opens a session, timing initialize into {@code w.inits}; null (error counted) on failure. */
     McpSession open(Worker w, boolean measured) throws InterruptedException {
+        return open(w, measured, false);
+    }
+
+    McpSession open(Worker w, boolean measured, boolean onB) throws InterruptedException {
         long t0 = System.nanoTime();
         try {
-            McpSession s = initialize(w);
+            McpSession s = initialize(w, onB);
             long dt = System.nanoTime() - t0;
             if (measured) {
                 w.inits.add(dt);
@@ -370,8 +397,8 @@ public final class LoadTool {
         }
     }
 
-    /** One tools/call; true on success. The latency is recorded when {@code measured}. */
-    boolean call(McpSession s, Worker w, boolean measured) throws InterruptedException {
+    /** One tools/call; its latency in ns on success, else -1. The latency is recorded when {@code measured}. */
+    long call(McpSession s, Worker w, boolean measured) throws InterruptedException {
         int id = w.nextId++;
         String meta = o.mode.equals("sse") ? ",\"_meta\":{\"progressToken\":\"p" + w.index + "-" + id + "\"}" : "";
         String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":"
@@ -388,10 +415,10 @@ public final class LoadTool {
                 throw new CallFailed("tool error: " + Json.write(res));
             }
             if (measured) {
-                w.calls.add(dt);
+                (s.b ? w.callsB : w.calls).add(dt);
                 w.measuredCalls++;
             }
-            return true;
+            return dt;
         } catch (IOException | CallFailed | RuntimeException e) {
             if (measured) {
                 w.errors++;
@@ -400,13 +427,13 @@ public final class LoadTool {
                 w.warmupErrors++;
             }
             w.sample(e.toString());
-            return false;
+            return -1;
         }
     }
 
     void delete(McpSession s, Worker w) throws InterruptedException {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(o.url).timeout(timeout)
+            HttpRequest.Builder b = HttpRequest.newBuilder(s.url).timeout(timeout)
                     .header("Mcp-Session-Id", s.id).header("MCP-Protocol-Version", s.version).DELETE();
             if (o.bearer != null) {
                 b.header("Authorization", "Bearer " + o.bearer);
@@ -447,6 +474,10 @@ public final class LoadTool {
     }
 
     void callsMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
+        if (o.urlB != null) {
+            abMode(w, start, stop);
+            return;
+        }
         McpSession s = open(w, true);
         if (s != null) {
             for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
@@ -462,6 +493,32 @@ public final class LoadTool {
         await(stop, 1000L * o.timeoutSeconds + 1000);
         if (s != null) {
             delete(s, w);
+        }
+    }
+
+    /** calls mode with --url-b: a session on each target, calls alternating, the order of each pair by turns. */
+    void abMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
+        McpSession a = open(w, true, false);
+        McpSession b = open(w, true, true);
+        boolean ready = a != null && b != null;
+        for (int i = 0; ready && i < o.warmup && !pastDeadline(); i++) {
+            call(a, w, false);
+            call(b, w, false);
+        }
+        await(start);
+        for (int i = 0; ready && i < o.calls && !pastDeadline(); i++) {
+            boolean aFirst = ((i + w.index) & 1) == 0;
+            long first = call(aFirst ? a : b, w, true);
+            long second = call(aFirst ? b : a, w, true);
+            if (first >= 0 && second >= 0) {
+                w.pairDeltas.add(aFirst ? second - first : first - second);
+            }
+        }
+        await(stop, 1000L * o.timeoutSeconds + 1000);
+        for (McpSession s : new McpSession[] {a, b}) {
+            if (s != null) {
+                delete(s, w);
+            }
         }
     }
 
@@ -481,7 +538,7 @@ public final class LoadTool {
                 w.measuredCycles++;
                 continue;
             }
-            boolean ok = call(s, w, true);
+            boolean ok = call(s, w, true) >= 0;
             delete(s, w);
             w.measuredCycles++;
             if (ok) {
@@ -761,6 +818,19 @@ public final class LoadTool {
         res.put("callP95Ms", pct(calls, 0.95));
         res.put("callP99Ms", pct(calls, 0.99));
         res.put("callMaxMs", calls.length == 0 ? null : round(calls[calls.length - 1] / 1e6, 3));
+        if (o.urlB != null) {
+            long[] callsB = Samples.merge(workers.stream().map(w -> w.callsB).toList());
+            long[] deltas = Samples.merge(workers.stream().map(w -> w.pairDeltas).toList());
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("url", o.urlB.toString());
+            b.put("okCalls", callsB.length);
+            b.put("callP50Ms", pct(callsB, 0.50));
+            b.put("callP95Ms", pct(callsB, 0.95));
+            b.put("callP99Ms", pct(callsB, 0.99));
+            res.put("b", b);
+            res.put("pairs", deltas.length);
+            res.put("pairedDeltaP50Us", deltas.length == 0 ? null : round(deltas[deltas.length / 2] / 1e3, 1));
+        }
         res.put("initCount", inits.length);
         res.put("initP50Ms", pct(inits, 0.50));
         res.put("initP95Ms", pct(inits, 0.95));
@@ -841,7 +911,7 @@ public final class LoadTool {
                             return;
                         }
                         String[] p = s.split("\n", 2);
-                        delete(new McpSession(p[0], p[1]), w);
+                        delete(new McpSession(p[0], p[1], o.url, false), w);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

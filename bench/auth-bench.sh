@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# What authentication costs end to end: the gateway alone (EchoStdioServer behind it, dedicated, metrics on as by
-# default) with auth off and with auth on (a Keycloak token, cached after its first call, and an allow-all policy).
-#   bench/auth-bench.sh        # about 4 minutes; needs a built WAR and Java 21+ for Keycloak (see README)
-# Both gateways run at once on 18080 (off) and 18081 (on); the measured runs alternate between them. Prints one
-# JSON line per run from bench/LoadTool.java and writes them to target/auth-bench/results.txt.
+# What authentication costs end to end, side by side: the WAR deployed twice in one JVM (dev.shadowcat.bench.AbServer),
+# /off without auth and /on with auth (a Keycloak client-credentials token, an allow-all policy), both in front of
+# EchoStdioServer (dedicated, metrics on as by default). Both deployments share the JVM, the Jetty threads and the
+# JIT, so only the configuration differs; the same bearer header goes to both, so the bytes are not what is measured.
+#   bench/auth-bench.sh        # about 6 minutes; needs a built WAR and Java 21+ for Keycloak (see README)
+# Phases (each LoadTool run gets a fresh token, checked once in its warm-up and cached after):
+#   C=1  interleaved (LoadTool --url-b): one worker alternates off/on calls, so both see the same moment; the
+#        p50 of each and the median of the paired differences (on − off)
+#   C=32 alternating runs: 32 workers on off, then on, REPEATS times: calls/s, p50, the JVM's CPU per call
+#   new token: the first call with a token never seen (a signature check) against a call with a cached one,
+#        each a new curl connection
+# Writes target/auth-bench/results.txt (one JSON line per run) and prints a summary.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 OUT=target/auth-bench
+REPEATS=${REPEATS:-5}
+PORT=${PORT:-18080}
 mkdir -p "$OUT"
 [[ -f target/shadowcat.war ]] || mvn -q -B -o package -DskipTests
 if [[ ! -s target/launcher.cp || pom.xml -nt target/launcher.cp ]]; then
@@ -17,7 +26,7 @@ KC_PORT=${KC_PORT:-18180}
 KC_PORT=$KC_PORT src/test/resources/keycloak/start.sh >"$OUT/keycloak.log" 2>&1 &
 KC=$!
 GW=
-cleanup() { for p in $GW; do kill "$p" 2>/dev/null; done; kill "$KC" 2>/dev/null; pkill -P "$KC" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() { [ -n "$GW" ] && kill "$GW" 2>/dev/null; kill "$KC" 2>/dev/null; pkill -P "$KC" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 ISSUER="http://127.0.0.1:$KC_PORT/realms/shadowcat"
 for _ in $(seq 1 180); do curl -sf "$ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 1; done
@@ -28,53 +37,83 @@ cat >"$OUT/off.json" <<JSON
 JSON
 cat >"$OUT/on.json" <<JSON
 { "upstreams": { $upstream }, "pipeline": { "metrics": { "enabled": true } },
-  "auth": { "issuer": "$ISSUER", "resource": "https://shadowcat.test/mcp", "publicBaseUrl": "http://127.0.0.1:18081",
+  "auth": { "issuer": "$ISSUER", "resource": "https://shadowcat.test/mcp", "publicBaseUrl": "http://127.0.0.1:$PORT/on",
             "policy": [ { "roles": ["mcp-service"], "upstreams": ["*"] } ] } }
 JSON
-
-start_gw() { # label config port
-  java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "target/test-classes:target/classes:$(cat target/launcher.cp)" \
-    -Dshadowcat.port="$3" -Dshadowcat.host=127.0.0.1 -Dshadowcat.config="$ROOT/$2" -Dshadowcat.war="$ROOT/target/shadowcat.war" \
-    dev.shadowcat.launcher.Main >"$OUT/gw-$1.log" 2>&1 &
-  GW="$GW $!"
-  for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$3/mcp/echo" -X POST 2>/dev/null && break; sleep 0.5; done
-}
-cpu_ms() { # pid: user + system CPU time of that process so far, in ms (children not counted)
-  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
-}
-load() { # label port C calls [auth...]; adds the gateway's own CPU per call, steadier than calls/s on a busy machine
-  local label=$1 port=$2 c=$3 calls=$4
-  shift 4
-  local pid
-  pid=$( [ "$port" = 18080 ] && echo "$PID_OFF" || echo "$PID_ON" )
-  local before after line
-  before=$(cpu_ms "$pid")
-  line=$(java -cp "$OUT/tools" LoadTool --url "http://127.0.0.1:$port/mcp/echo" --label "$label" --concurrency "$c" \
-    --calls "$calls" --warmup 50 "$@" | head -1)
-  after=$(cpu_ms "$pid")
-  echo "${line%\}},\"gatewayCpuMsPerCall\":$(awk -v d=$((after - before)) -v n=$((c * (calls + 50))) 'BEGIN { printf "%.4f", d / n }')}"
-}
 mkdir -p "$OUT/tools"
 javac -d "$OUT/tools" bench/LoadTool.java
-start_gw off "$OUT/off.json" 18080
-PID_OFF=${GW##* }
-start_gw on "$OUT/on.json" 18081
-PID_ON=${GW##* }
+java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "target/test-classes:target/classes:$(cat target/launcher.cp)" \
+  dev.shadowcat.bench.AbServer "$PORT" "$ROOT/target/shadowcat.war" "/off=$ROOT/$OUT/off.json" "/on=$ROOT/$OUT/on.json" \
+  >"$OUT/gateway.log" 2>&1 &
+GW=$!
+OFF="http://127.0.0.1:$PORT/off/mcp/echo"
+ON="http://127.0.0.1:$PORT/on/mcp/echo"
+for _ in $(seq 1 60); do curl -s -o /dev/null "$ON" -X POST 2>/dev/null && break; sleep 0.5; done
 sleep 20 # the 66 warm children finish starting before anything is measured
-# a token from the environment, never argv (Keycloak's default life, 5 minutes, covers the run; it is cached after its first call)
+
+token() { # a fresh client-credentials token on stdout; it goes to LoadTool by environment, never argv
+  curl -s -d grant_type=client_credentials -d client_id=gateway-tests -d client_secret=test-only-secret-not-a-real-one \
+    "$ISSUER/protocol/openid-connect/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
 export BENCH_TOKEN
-BENCH_TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=gateway-tests -d client_secret=test-only-secret-not-a-real-one \
-  "$ISSUER/protocol/openid-connect/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+load() { # label C calls url [more LoadTool options]
+  local label=$1 c=$2 calls=$3 url=$4
+  shift 4
+  BENCH_TOKEN=$(token)
+  java -cp "$OUT/tools" LoadTool --url "$url" --label "$label" --concurrency "$c" --calls "$calls" --warmup 50 \
+    --bearer-env BENCH_TOKEN --gateway-pid "$GW" "$@" | head -1
+}
+num() { # a number field of each LoadTool JSON line, its first occurrence (B's come later, under "b")
+  awk -v k="\"$1\":" '{ i = index($0, k); if (i) { s = substr($0, i + length(k)); match(s, /^[-0-9.]+/); print substr(s, 1, RLENGTH) } }'
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 : >"$OUT/results.txt"
-# both gateways get the same unrecorded warm-up, then the measured runs alternate off/on so that drift hits both
-load warm-off 18080 8 2500 >/dev/null
-load warm-on 18081 8 2500 --bearer-env BENCH_TOKEN >/dev/null
-for rep in 1 2 3; do
-  for c in 1 32; do
-    calls=$(( c == 1 ? 3000 : 300 ))
-    load "off-c$c-r$rep" 18080 "$c" "$calls" | tee -a "$OUT/results.txt" | cut -c1-260
-    # the same header sent to the gateway that ignores it: what the bytes cost, apart from checking them
-    load "offhdr-c$c-r$rep" 18080 "$c" "$calls" --bearer-env BENCH_TOKEN | tee -a "$OUT/results.txt" | cut -c1-260
-    load "on-c$c-r$rep" 18081 "$c" "$calls" --bearer-env BENCH_TOKEN | tee -a "$OUT/results.txt" | cut -c1-260
+# the JIT settles after some 50,000 calls per deployment: warm both the same way, unrecorded
+for _ in 1 2 3; do load warm 8 3000 "$OFF" --url-b "$ON" >/dev/null; done
+load warm 1 4000 "$OFF" --url-b "$ON" >/dev/null
+
+for rep in $(seq 1 $((REPEATS + 3))); do
+  line=$(load "ab-c1-r$rep" 1 4000 "$OFF" --url-b "$ON")
+  echo "$line" >>"$OUT/results.txt"
+  echo "C=1 interleaved r$rep: off p50 $(echo "$line" | num callP50Ms) ms, on p50 $(echo "$line" | sed 's/.*"b":{//' | num callP50Ms) ms, paired on-off $(echo "$line" | num pairedDeltaP50Us) us"
+done
+for rep in $(seq 1 "$REPEATS"); do
+  for side in off on; do
+    url=$OFF; [ "$side" = on ] && url=$ON
+    line=$(load "$side-c32-r$rep" 32 500 "$url")
+    echo "$line" >>"$OUT/results.txt"
+    echo "C=32 $side r$rep: $(echo "$line" | num callsPerSecond) calls/s, p50 $(echo "$line" | num callP50Ms) ms, JVM CPU $(echo "$line" | num serverSelfCpuMsPerOp) ms/call"
   done
 done
+
+# the first call with a new token (a signature check) against the same call with a token already cached
+printf 'Authorization: Bearer %s\n' "$(token)" >"$OUT/auth.hdr" # headers from a file: no token on a command line
+init='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"auth-bench","version":"1"}}}'
+sid=$(curl -s -D - -o /dev/null -H @"$OUT/auth.hdr" -H 'Content-Type: application/json' \
+  -H 'Accept: application/json, text/event-stream' -d "$init" "$ON" | tr -d '\r' | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
+call='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}'
+timed() { # one call with token $1 (through the header file); prints curl's total time in ms
+  printf 'Authorization: Bearer %s\n' "$1" >"$OUT/auth.hdr"
+  curl -s -o /dev/null -w '%{time_total}\n' -H @"$OUT/auth.hdr" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-11-25' \
+    -d "$call" "$ON" | awk '{ printf "%.3f\n", $1 * 1000 }'
+}
+: >"$OUT/new-token.txt"
+for _ in $(seq 1 30); do
+  fresh=$(token)
+  echo "new $(timed "$fresh") cached $(timed "$fresh")" >>"$OUT/new-token.txt"
+done
+rm -f "$OUT/auth.hdr"
+
+echo "--- summary (medians)"
+c1off=$(grep '"label":"ab-c1' "$OUT/results.txt" | num callP50Ms | median)
+c1on=$(grep '"label":"ab-c1' "$OUT/results.txt" | sed 's/.*"b":{//' | num callP50Ms | median)
+paired=$(grep '"label":"ab-c1' "$OUT/results.txt" | num pairedDeltaP50Us | median)
+echo "C=1 p50: off $c1off ms, on $c1on ms; paired on-off $paired us"
+for side in off on; do
+  echo "C=32 $side: $(grep "\"label\":\"$side-c32" "$OUT/results.txt" | num callsPerSecond | median) calls/s," \
+    "JVM CPU $(grep "\"label\":\"$side-c32" "$OUT/results.txt" | num serverSelfCpuMsPerOp | median) ms/call"
+done
+echo "first call with a new token: $(awk '{ print $2 }' "$OUT/new-token.txt" | median) ms; with it cached:" \
+  "$(awk '{ print $4 }' "$OUT/new-token.txt" | median) ms (curl, a new connection each, 30 tokens)"

@@ -112,6 +112,11 @@ public final class Serve {
 
     /** The WAR at "/" on {@code host:port} (0: any free port), started; the caller joins or stops it. */
     public static Server start(Path war, String host, int port) throws Exception {
+        return start(host, port, webApp(war, "/"));
+    }
+
+    /** {@code app} (the WAR's context, or several) on {@code host:port}, with the server set up as above; started. */
+    public static Server start(String host, int port, org.eclipse.jetty.server.Handler app) throws Exception {
         java.net.URLConnection.setDefaultUseCaches("jar", false); // no jar of the WAR kept open by a cached URL
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("jetty");
@@ -128,7 +133,6 @@ public final class Serve {
         limit.setEndPointIdleTimeout(1000);
         server.addBean(limit);
 
-        WebAppContext app = webApp(war, "/");
         server.setHandler(app);
         server.setStopAtShutdown(true);
         server.setStopTimeout(15_000); // above server.shutdownTimeoutSeconds (10 s): the gateway drains first
