@@ -181,7 +181,10 @@ public class Gateway {
             reg.keepAlive();
             bridges.values().forEach(dev.shadowcat.session.StatelessBridge::keepAlive);
         }), keepAlive, keepAlive, TimeUnit.MILLISECONDS);
-        hk.scheduleWithFixedDelay(guard("session reaper", reg::reapIdle), 1, 1, TimeUnit.SECONDS);
+        hk.scheduleWithFixedDelay(guard("session reaper", () -> {
+            reg.reapIdle();
+            retireIdleBridges();
+        }), 1, 1, TimeUnit.SECONDS);
         hk.scheduleWithFixedDelay(guard("pool maintenance", upstreams::maintain), 0, 1, TimeUnit.SECONDS);
         hk.scheduleWithFixedDelay(guard("config watch", this::watchConfig), 2, 2, TimeUnit.SECONDS);
     }
@@ -531,6 +534,16 @@ public class Gateway {
         String key = owner.equals(dev.shadowcat.pipeline.CallContext.ANONYMOUS) ? u.name() : u.name() + "\u0000" + owner;
         return bridges.computeIfAbsent(key, n -> new dev.shadowcat.session.StatelessBridge(u, schedulers.timers(), stateSigner,
                 config.server().inputWait().toMillis(), owner));
+    }
+
+    /**
+     * Per-caller bridges idle for {@code server.sessionIdleTimeoutSeconds} close their upstream session and go, as
+     * idle sessions do: otherwise every caller ever seen would keep one. The shared bridges stay.
+     */
+    private void retireIdleBridges() {
+        long idle = config.server().sessionIdleTimeout().toNanos();
+        long now = System.nanoTime();
+        bridges.entrySet().removeIf(e -> e.getKey().indexOf('\u0000') >= 0 && e.getValue().retireIfIdle(now, idle));
     }
 
     /** Whether the endpoint (or a member of the aggregate) gets a token per caller by RFC 8693 exchange. */

@@ -65,6 +65,11 @@ public final class StatelessBridge implements ClientSession {
     private final String owner;
     /** The owner's latest bearer token, for the upstream's token exchange; null for a shared bridge. */
     private volatile String subjectToken;
+    /** Calls started and not yet finished (parked ones included). */
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long lastUsedNanos = System.nanoTime();
+    /** Set once, under this bridge's lock, by {@link #retireIfIdle}: no upstream session is opened after it. */
+    private boolean retired;
 
     private record Opened(UpstreamBinding binding, JsonObject initResult) {
     }
@@ -103,12 +108,47 @@ public final class StatelessBridge implements ClientSession {
             return f;
         }
         synchronized (this) {
+            if (retired) {
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "this caller's upstream session was closed after it sat idle; send the request again"));
+            }
             if (opened != null && !opened.isCompletedExceptionally()) {
                 return opened;
             }
             opened = open(this);
             return opened;
         }
+    }
+
+    /**
+     * Closes the upstream session of a bridge nobody has used for {@code idleNanos} (no call running or waiting for
+     * input, no listen stream), and retires the bridge: the gateway then drops it, and a caller who comes back gets a
+     * new one. A request that raced with this and still reached the retired bridge is answered with an error it can
+     * retry. For per-caller bridges, which would otherwise hold an upstream session for every caller ever seen.
+     *
+     * @return whether it was idle and is now retired
+     */
+    public boolean retireIfIdle(long nowNanos, long idleNanos) {
+        CompletableFuture<Opened> f;
+        synchronized (this) {
+            if (retired || running.get() > 0 || !parked.isEmpty() || !listeners.isEmpty()
+                    || nowNanos - lastUsedNanos < idleNanos) {
+                return false;
+            }
+            retired = true;
+            f = opened;
+            opened = null;
+        }
+        if (f != null) {
+            f.thenAccept(o -> o.binding.close());
+        }
+        return true;
+    }
+
+    /** A call of this bridge finished, whichever way (once per call). */
+    void callFinished() {
+        lastUsedNanos = System.nanoTime();
+        running.decrementAndGet();
     }
 
     /** Opens an upstream session for {@code owner} and completes it with the handshake done. */
@@ -167,6 +207,7 @@ public final class StatelessBridge implements ClientSession {
 
     /** {@code server/discover}: versions the gateway speaks, the upstream's capabilities and identity. */
     public void discover(Message request, Sink sink) {
+        lastUsedNanos = System.nanoTime();
         session().whenComplete((o, err) -> {
             if (err != null) {
                 sink.response(unavailable(request.idJson(), err));
@@ -240,6 +281,8 @@ public final class StatelessBridge implements ClientSession {
         String minted = "\"shadowcat-sl-" + ids.incrementAndGet() + "\"";
         Message upstreamRequest = Message.trusted(forward.rewrite(minted, tokenSpan < 0 ? -1 : forward.paramsPath("_meta", "progressToken"),
                 tokenSpan >= 0 ? minted : null));
+        lastUsedNanos = System.nanoTime();
+        running.incrementAndGet();
         StatelessCall call = new StatelessCall(this, signer.newCallId(), round, minted, principal, grants);
         boolean own = needsOwnSession(request, caps);
         (own ? open(new CallSession()) : session()).whenComplete((o, err) -> {
@@ -341,6 +384,7 @@ public final class StatelessBridge implements ClientSession {
 
     /** {@code subscriptions/listen}: acknowledges, then streams matching notifications until the client leaves. */
     public void listen(Message request, JsonObject filter, EventStream stream) {
+        lastUsedNanos = System.nanoTime();
         JsonObjectBuilder agreed = dev.shadowcat.protocol.JsonP.PROVIDER.createObjectBuilder();
         for (String k : List.of("toolsListChanged", "promptsListChanged", "resourcesListChanged")) {
             if (filter.getBoolean(k, false)) {
@@ -373,6 +417,7 @@ public final class StatelessBridge implements ClientSession {
 
     /** The listen stream closed. */
     public void unlisten(EventStream stream) {
+        lastUsedNanos = System.nanoTime();
         listeners.values().removeIf(l -> l.stream == stream);
     }
 

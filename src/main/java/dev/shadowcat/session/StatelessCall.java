@@ -92,6 +92,9 @@ final class StatelessCall implements Exchange {
     /** When the last retry resumed the call (0: never parked): the upstream's timeout counts from there. */
     private long resumedAt;
 
+    /** Whether {@link #finished} ran: the bridge counts each call's end once, whichever path ends it. */
+    private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+
     StatelessCall(StatelessBridge bridge, String callId, Round first, String minted, String principal,
                   java.util.Set<String> grants) {
         this.principal = principal;
@@ -133,6 +136,9 @@ final class StatelessCall implements Exchange {
 
     /** After the call ended: a session opened only for it goes too. */
     private void finished() {
+        if (finished.compareAndSet(false, true)) {
+            bridge.callFinished();
+        }
         UpstreamBinding b = binding;
         if (ownsBinding && b != null) {
             b.close();
