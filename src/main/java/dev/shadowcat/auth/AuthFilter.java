@@ -33,21 +33,26 @@ public class AuthFilter extends HttpFilter {
     @Inject
     transient Authenticator authenticator;
 
+    /** A refusal at the gate: the status, the {@code WWW-Authenticate} challenge, the message, the subject if known. */
+    private record Refusal(int status, String challenge, String message, String subject) {
+    }
+
     @Override
     protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
             throws IOException, ServletException {
         AuthConfig a = authenticator.config();
-        if (!a.enabled()) {
-            chain.doFilter(req, resp);
+        if (!a.enabled() || req.getDispatcherType() == jakarta.servlet.DispatcherType.ASYNC
+                && req.getAttribute(Caller.ATTRIBUTE) instanceof Caller) {
+            chain.doFilter(req, resp); // off, or resumed after an asynchronous check that let it through (below)
             return;
         }
         String path = req.getRequestURI().substring(req.getContextPath().length());
         boolean admin = path.startsWith("/api") || path.equals("/metrics");
         String query = req.getQueryString();
         if (query != null && (query.startsWith("access_token=") || query.contains("&access_token="))) {
-            refuse(req, resp, 400, "Bearer error=\"invalid_request\", error_description=\"tokens are accepted in the "
+            refuse(req, resp, new Refusal(400, "Bearer error=\"invalid_request\", error_description=\"tokens are accepted in the "
                     + "Authorization header only\", resource_metadata=\"" + metadata(admin, path) + "\"",
-                    "Bad Request: a token in the query string is refused; send it as Authorization: Bearer", null);
+                    "Bad Request: a token in the query string is refused; send it as Authorization: Bearer", null));
             return;
         }
         Caller caller;
@@ -55,7 +60,8 @@ public class AuthFilter extends HttpFilter {
         if (a.bearer()) {
             java.util.Enumeration<String> headers = req.getHeaders("Authorization");
             if (headers == null || !headers.hasMoreElements()) {
-                refuse(req, resp, 401, challenge(a, metadata(admin, path), null, null), "Unauthorized: this gateway needs a bearer token", null);
+                refuse(req, resp, new Refusal(401, challenge(a, metadata(admin, path), null, null),
+                        "Unauthorized: this gateway needs a bearer token", null));
                 return;
             }
             String header = headers.nextElement();
@@ -72,8 +78,12 @@ public class AuthFilter extends HttpFilter {
                 // a token seen before was checked when it was first seen: only a new one has its syntax checked
                 caller = token == null ? null : authenticator.cached(token);
                 if (token == null || (caller == null && !isToken68(token))) {
-                    refuse(req, resp, 400, "Bearer error=\"invalid_request\", resource_metadata=\"" + metadata(admin, path) + "\"",
-                            "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null);
+                    refuse(req, resp, new Refusal(400, "Bearer error=\"invalid_request\", resource_metadata=\""
+                            + metadata(admin, path) + "\"", "Bad Request: the Authorization header must be exactly one 'Bearer <token>'", null));
+                    return;
+                }
+                if (caller == null && authenticator.checksRemotely()) {
+                    checkRemotely(req, a, admin, path, header, token);
                     return;
                 }
                 try {
@@ -81,8 +91,7 @@ public class AuthFilter extends HttpFilter {
                         caller = authenticator.authenticate(token);
                     }
                 } catch (InvalidTokenException e) {
-                    refuse(req, resp, 401, challenge(a, metadata(admin, path), "invalid_token", e.getMessage()),
-                            "Unauthorized: the token is not accepted: " + e.getMessage(), null);
+                    refuse(req, resp, invalid(a, admin, path, e));
                     return;
                 }
                 authenticator.remember(header, token, caller);
@@ -90,8 +99,8 @@ public class AuthFilter extends HttpFilter {
         } else {
             Principal p = req.getUserPrincipal();
             if (p == null) {
-                refuse(req, resp, 401, challenge(a, metadata(admin, path), null, null),
-                        "Unauthorized: the container has not authenticated this request (see its login-config)", null);
+                refuse(req, resp, new Refusal(401, challenge(a, metadata(admin, path), null, null),
+                        "Unauthorized: the container has not authenticated this request (see its login-config)", null));
                 return;
             }
             // the container knows which roles its user has only when asked by name: ask for every name the config uses
@@ -103,25 +112,104 @@ public class AuthFilter extends HttpFilter {
             }
             caller = new Caller(p.getName(), Set.copyOf(roles), Set.of(), 0);
         }
-        List<String> needed = admin ? a.adminRoles() : a.scopes();
-        if (!needed.isEmpty() && !caller.hasAny(needed)) {
-            refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", needed)
-                            + "\", resource_metadata=\"" + metadata(admin, path) + "\"",
-                    "Forbidden: this needs one of " + needed + (admin ? " (the operations API and metrics are for admins)" : ""),
-                    caller.subject());
+        Refusal no = decide(a, admin, path, caller);
+        if (no != null) {
+            refuse(req, resp, no);
             return;
         }
-        String denied = admin ? null : authenticator.doorRefusal(caller.grants(), path);
-        if (denied != null) {
-            refuse(req, resp, 403, "Bearer error=\"insufficient_scope\", error_description=\"" + denied
-                            + "\", resource_metadata=\"" + metadata(admin, path) + "\"", "Forbidden: " + denied, caller.subject());
-            return;
-        }
+        admit(req, caller, token);
+        chain.doFilter(req, resp);
+    }
+
+    /** What the gateway knows of the request from here on: who sent it, and the token for upstream exchanges. */
+    private static void admit(jakarta.servlet.ServletRequest req, Caller caller, String token) {
         req.setAttribute(Caller.ATTRIBUTE, caller);
         if (token != null) {
             req.setAttribute(Caller.TOKEN_ATTRIBUTE, token);
         }
-        chain.doFilter(req, resp);
+    }
+
+    /** Whether an authenticated caller may pass: the admin roles or the required scopes, then the policy's door. */
+    private Refusal decide(AuthConfig a, boolean admin, String path, Caller caller) {
+        List<String> needed = admin ? a.adminRoles() : a.scopes();
+        if (!needed.isEmpty() && !caller.hasAny(needed)) {
+            return new Refusal(403, "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", needed)
+                    + "\", resource_metadata=\"" + metadata(admin, path) + "\"",
+                    "Forbidden: this needs one of " + needed + (admin ? " (the operations API and metrics are for admins)" : ""),
+                    caller.subject());
+        }
+        String denied = admin ? null : authenticator.doorRefusal(caller.grants(), path);
+        if (denied != null) {
+            return new Refusal(403, "Bearer error=\"insufficient_scope\", error_description=\"" + denied
+                    + "\", resource_metadata=\"" + metadata(admin, path) + "\"", "Forbidden: " + denied, caller.subject());
+        }
+        return null;
+    }
+
+    private Refusal invalid(AuthConfig a, boolean admin, String path, InvalidTokenException e) {
+        return new Refusal(401, challenge(a, metadata(admin, path), "invalid_token", e.getMessage()),
+                "Unauthorized: the token is not accepted: " + e.getMessage(), null);
+    }
+
+    /** How long a request may wait for the authorization server's answer before it gets a 503 (its timeouts come first). */
+    static final long REMOTE_CHECK_LIMIT_MILLIS = 15_000;
+
+    /**
+     * A token the authorization server must judge (introspection): the request is suspended, no Jetty thread waits,
+     * and the answer resumes it. Admitted, it is dispatched again to where it was going, with the caller already set
+     * (the filter lets such a dispatch through; a container that does not run filters on async dispatches goes
+     * straight to the servlet, which finds the caller as well). Refused, the refusal is written from here.
+     */
+    private void checkRemotely(HttpServletRequest req, AuthConfig a, boolean admin, String path, String header, String token) {
+        jakarta.servlet.AsyncContext async = req.startAsync();
+        async.setTimeout(REMOTE_CHECK_LIMIT_MILLIS);
+        java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        async.addListener(new jakarta.servlet.AsyncListener() {
+            @Override
+            public void onTimeout(jakarta.servlet.AsyncEvent event) {
+                if (answered.compareAndSet(false, true)) {
+                    HttpServletResponse r = (HttpServletResponse) async.getResponse();
+                    r.setHeader("Retry-After", "5");
+                    dev.shadowcat.web.HttpErrors.refuseAsync(async, 503, ErrorCodes.INVALID_REQUEST,
+                            "Service Unavailable: the authorization server did not judge the token in time");
+                }
+            }
+
+            @Override
+            public void onComplete(jakarta.servlet.AsyncEvent event) {
+            }
+
+            @Override
+            public void onError(jakarta.servlet.AsyncEvent event) {
+                answered.set(true);
+            }
+
+            @Override
+            public void onStartAsync(jakarta.servlet.AsyncEvent event) {
+            }
+        });
+        authenticator.introspect(token).whenComplete((caller, err) -> {
+            if (!answered.compareAndSet(false, true)) {
+                return; // timed out, or the client went away
+            }
+            Refusal no;
+            if (err != null) {
+                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                no = c instanceof InvalidTokenException e ? invalid(a, admin, path, e)
+                        : invalid(a, admin, path, new InvalidTokenException("the token could not be checked: " + c));
+            } else {
+                no = decide(a, admin, path, caller);
+            }
+            if (no != null) {
+                authenticator.audit(req.getRequestURI(), no.status, no.message, no.subject, req.getRemoteAddr());
+                ((HttpServletResponse) async.getResponse()).setHeader("WWW-Authenticate", no.challenge);
+                dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, ErrorCodes.INVALID_REQUEST, no.message);
+                return;
+            }
+            authenticator.remember(header, token, caller);
+            admit(req, caller, token);
+            async.dispatch();
+        });
     }
 
     /**
@@ -192,12 +280,11 @@ public class AuthFilter extends HttpFilter {
         return b.toString();
     }
 
-    private void refuse(HttpServletRequest req, HttpServletResponse resp, int status, String wwwAuthenticate, String message,
-                        String subject) throws IOException {
-        authenticator.audit(req.getRequestURI(), status, message, subject, req.getRemoteAddr());
-        resp.setHeader("WWW-Authenticate", wwwAuthenticate);
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, Refusal no) throws IOException {
+        authenticator.audit(req.getRequestURI(), no.status, no.message, no.subject, req.getRemoteAddr());
+        resp.setHeader("WWW-Authenticate", no.challenge);
         // the body of a refused POST is read and dropped first: closed under an unread body, the connection would
         // fail the client's next request on it (Java's HttpClient reports "header parser received no bytes")
-        dev.shadowcat.web.HttpErrors.refuse(req, resp, status, ErrorCodes.INVALID_REQUEST, message);
+        dev.shadowcat.web.HttpErrors.refuse(req, resp, no.status, ErrorCodes.INVALID_REQUEST, no.message);
     }
 }

@@ -1,6 +1,7 @@
 package dev.shadowcat.auth;
 
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import dev.shadowcat.config.AuthConfig;
 import dev.shadowcat.gateway.Gateway;
@@ -63,24 +64,36 @@ public class Authenticator {
         return cache.get(VerifiedTokens.hash(token));
     }
 
+    /** Whether a new token is checked at the authorization server (introspection): then only with {@link #introspect}. */
+    boolean checksRemotely() {
+        return config().introspects();
+    }
+
+    /** A new JWT: its signature and claims checked here (the issuer's keys are fetched only for an unknown kid). */
     public Caller authenticate(String token) throws InvalidTokenException {
         String hash = VerifiedTokens.hash(token);
         Caller c = cache.get(hash);
         if (c != null) {
             return c;
         }
-        AuthConfig a = config();
-        if (a.introspects()) {
-            c = introspector().check(token);
-            // kept no longer than cacheSeconds: a revoked token is refused that soon after
-            long until = Math.min(c.expiresAtMillis(), System.currentTimeMillis() + a.introspection().cacheTtl().toMillis());
-            c = new Caller(c.subject(), c.roles(), c.scopes(), until);
-            cache.put(hash, c);
-            return c;
-        }
         c = verifier().verify(token);
         cache.put(hash, c);
         return c;
+    }
+
+    /**
+     * A new token checked by introspection, without blocking; the answer is cached for at most
+     * {@code introspection.cacheSeconds}, so a revoked token is refused that soon after.
+     */
+    CompletableFuture<Caller> introspect(String token) {
+        String hash = VerifiedTokens.hash(token);
+        long ttl = config().introspection().cacheTtl().toMillis();
+        return introspector().check(token).thenApply(c -> {
+            Caller bounded = new Caller(c.subject(), c.roles(), c.scopes(),
+                    Math.min(c.expiresAtMillis(), System.currentTimeMillis() + ttl));
+            cache.put(hash, bounded);
+            return bounded;
+        });
     }
 
     private volatile Introspector introspector;

@@ -13,15 +13,14 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Checks a token by RFC 7662 introspection, for opaque tokens and for deployments that must see a revocation: the
  * authorization server must say {@code active}, name this gateway's issuer (when it names one) and this gateway's
- * resource among the audiences; roles and scopes are read as from a JWT's claims. The caller (the auth filter, on
- * the first sight of a token) waits at most {@link IdentityProvider#TIMEOUT_MILLIS} plus a little. Thread-safe.
+ * resource among the audiences; roles and scopes are read as from a JWT's claims. Asynchronous: the auth filter
+ * suspends the request on the first sight of a token and resumes it with the answer, so no request thread waits
+ * for the authorization server. Thread-safe.
  */
 final class Introspector {
     private final AuthConfig config;
@@ -37,21 +36,34 @@ final class Introspector {
         this.audiences = Set.copyOf(a);
     }
 
-    Caller check(String token) throws InvalidTokenException {
+    /**
+     * The caller {@code token} stands for, once the authorization server has answered: completes exceptionally with
+     * {@link InvalidTokenException} when it is not accepted or could not be checked. Never blocks; the answer comes on
+     * one of the identity provider's threads, in at most its timeout.
+     */
+    CompletableFuture<Caller> check(String token) {
         if (idp == null) {
-            throw new InvalidTokenException("introspection is configured but the gateway has no client (auth.client)");
+            return CompletableFuture.failedFuture(
+                    new InvalidTokenException("introspection is configured but the gateway has no client (auth.client)"));
         }
-        JsonObject o;
-        try {
-            o = idp.introspect(token).get(IdentityProvider.TIMEOUT_MILLIS + 1000L, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new InvalidTokenException("the token could not be checked: " + e.getCause().getMessage());
-        } catch (TimeoutException e) {
-            throw new InvalidTokenException("the token could not be checked: the authorization server did not answer in time");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InvalidTokenException("the token could not be checked: interrupted");
-        }
+        CompletableFuture<Caller> out = new CompletableFuture<>();
+        idp.introspect(token).whenComplete((o, err) -> {
+            if (err != null) {
+                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                out.completeExceptionally(new InvalidTokenException("the token could not be checked: " + c.getMessage()));
+                return;
+            }
+            try {
+                out.complete(callerOf(o));
+            } catch (InvalidTokenException | RuntimeException e) {
+                out.completeExceptionally(e);
+            }
+        });
+        return out;
+    }
+
+    /** The caller an introspection answer describes, if it is active and meant for this gateway. */
+    private Caller callerOf(JsonObject o) throws InvalidTokenException {
         if (o.get("active") != JsonValue.TRUE) {
             throw new InvalidTokenException("the authorization server says the token is not active (expired or revoked)");
         }

@@ -24,6 +24,15 @@ public final class HttpErrors {
                 "Service Unavailable: " + why, null));
     }
 
+    /**
+     * A refusal on a suspended request, from any thread (an answer that came asynchronously): written without
+     * blocking, then the request completes. Its unread body, if any, is the container's to drop.
+     */
+    public static void refuseAsync(jakarta.servlet.AsyncContext async, int status, int code, String message) {
+        ((HttpServletResponse) async.getResponse()).setHeader("Cache-Control", "no-store");
+        McpServlet.writeAsync(async, status, Errors.response(null, code, message, null));
+    }
+
     static void send(HttpServletResponse resp, int status, int code, String message) throws IOException {
         byte[] body = Errors.response(null, code, message, null);
         resp.setStatus(status);
