@@ -7,7 +7,8 @@
 # Phases (each LoadTool run gets a fresh token, checked once in its warm-up and cached after):
 #   C=1  interleaved (LoadTool --url-b): one worker alternates off/on calls, so both see the same moment; the
 #        p50 of each and the median of the paired differences (on − off)
-#   C=32 alternating runs: 32 workers on off, then on, REPEATS times: calls/s, p50, the JVM's CPU per call
+#   C=32 alternating runs: 32 workers on off then on, on then off, by turns, REPEATS times: calls/s, p50, the
+#        JVM's CPU per call
 #   new token: the first call with a token never seen (a signature check) against a call with a cached one,
 #        each a new curl connection
 # Writes target/auth-bench/results.txt (one JSON line per run) and prints a summary.
@@ -79,7 +80,8 @@ for rep in $(seq 1 $((REPEATS + 3))); do
   echo "C=1 interleaved r$rep: off p50 $(echo "$line" | num callP50Ms) ms, on p50 $(echo "$line" | sed 's/.*"b":{//' | num callP50Ms) ms, paired on-off $(echo "$line" | num pairedDeltaP50Us) us"
 done
 for rep in $(seq 1 "$REPEATS"); do
-  for side in off on; do
+  order="off on"; [ $((rep % 2)) -eq 0 ] && order="on off" # off/on, then on/off: drift and order cancel out
+  for side in $order; do
     url=$OFF; [ "$side" = on ] && url=$ON
     line=$(load "$side-c32-r$rep" 32 500 "$url")
     echo "$line" >>"$OUT/results.txt"
