@@ -3,7 +3,7 @@
 # /off without auth and /on with auth (a Keycloak client-credentials token, an allow-all policy), both in front of
 # EchoStdioServer (dedicated, metrics on as by default). Both deployments share the JVM, the Jetty threads and the
 # JIT, so only the configuration differs; the same bearer header goes to both, so the bytes are not what is measured.
-#   bench/auth-bench.sh        # about 9 minutes; needs a built WAR and Java 21+ for Keycloak (see README)
+#   bench/auth-bench.sh        # about 10 minutes; needs a built WAR and Java 21+ for Keycloak (see README)
 # Phases (each LoadTool run gets a fresh token, checked once in its warm-up and cached after):
 #   C=1  interleaved (LoadTool --url-b): one worker alternates off/on calls, so both see the same moment; the
 #        p50 of each and the median of the paired differences (on − off)
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 OUT=target/auth-bench
-REPEATS=${REPEATS:-5}
+REPEATS=${REPEATS:-6} # even: as many on-first pairs as off-first
 PORT=${PORT:-18080}
 mkdir -p "$OUT"
 [[ -f target/shadowcat.war ]] || mvn -q -B -o package -DskipTests
