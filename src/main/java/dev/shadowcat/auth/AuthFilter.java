@@ -194,7 +194,7 @@ public class AuthFilter extends HttpFilter {
             }
             Refusal no;
             if (err != null) {
-                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
                 no = c instanceof InvalidTokenException e ? invalid(a, admin, path, e)
                         : invalid(a, admin, path, new InvalidTokenException("the token could not be checked: " + c));
             } else {

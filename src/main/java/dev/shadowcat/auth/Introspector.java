@@ -49,7 +49,7 @@ final class Introspector {
         CompletableFuture<Caller> out = new CompletableFuture<>();
         idp.introspect(token).whenComplete((o, err) -> {
             if (err != null) {
-                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
                 out.completeExceptionally(new InvalidTokenException("the token could not be checked: " + c.getMessage()));
                 return;
             }

@@ -243,8 +243,7 @@ public final class Pool<R extends Pool.Pooled> {
 
     /** A creation failed: its origin fails if it still waits (one served by another entry meanwhile does not). */
     private void spawnFailed(Waiter origin, Throwable err) {
-        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-                ? err.getCause() : err;
+        Throwable cause = dev.shadowcat.concurrent.Futures.cause(err);
         boolean wasClosed;
         boolean failOrigin;
         lock.lock();

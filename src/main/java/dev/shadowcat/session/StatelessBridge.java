@@ -444,7 +444,7 @@ public final class StatelessBridge implements ClientSession {
     }
 
     private byte[] unavailable(String idJson, Throwable err) {
-        Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
         return Errors.response(idJson, ErrorCodes.INTERNAL_ERROR, "upstream '" + upstream.name() + "' is unavailable: "
                 + c.getMessage(), null);
     }

@@ -261,7 +261,7 @@ public final class HttpUpstream implements Upstream {
         CompletableFuture<java.net.http.HttpResponse<T>> outer = new CompletableFuture<>();
         auth.whenComplete((value, err) -> {
             if (err != null) {
-                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                Throwable cause = dev.shadowcat.concurrent.Futures.cause(err);
                 outer.completeExceptionally(new java.io.IOException("no token for upstream '" + name() + "': " + cause.getMessage(), cause));
                 return;
             }

@@ -108,7 +108,7 @@ final class LegacySseBinding implements UpstreamBinding, UpstreamPeer, EventStre
             return;
         }
         postAsync(request.bytes()).whenComplete((status, err) -> {
-            Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+            Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
             if (c != null) {
                 up.breaker().onFailure();
                 up.countFailure();

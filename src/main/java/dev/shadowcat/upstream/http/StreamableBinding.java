@@ -238,7 +238,7 @@ final class StreamableBinding implements UpstreamBinding, UpstreamPeer {
         if (call.isEnded()) {
             return;
         }
-        Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
         if (call.lastEventId != null) {
             resume(call, -1, null, c.toString());
             return;

@@ -220,7 +220,7 @@ public final class StdioUpstream implements Upstream {
     }
 
     private byte[] unavailable(String idJson, Throwable err) {
-        Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
         return Errors.response(idJson, ErrorCodes.UPSTREAM_UNAVAILABLE, c.getMessage(),
                 "{\"upstream\":" + JsonScan.quote(name()) + "}");
     }
