@@ -168,10 +168,7 @@ public class AuthFilter extends HttpFilter {
             @Override
             public void onTimeout(jakarta.servlet.AsyncEvent event) {
                 if (answered.compareAndSet(false, true)) {
-                    HttpServletResponse r = (HttpServletResponse) async.getResponse();
-                    r.setHeader("Retry-After", "5");
-                    dev.shadowcat.web.HttpErrors.refuseAsync(async, 503, ErrorCodes.INVALID_REQUEST,
-                            "Service Unavailable: the authorization server did not judge the token in time");
+                    dev.shadowcat.web.HttpErrors.unavailable(async, null, "the authorization server did not judge the token in time");
                 }
             }
 
@@ -195,14 +192,13 @@ public class AuthFilter extends HttpFilter {
             Refusal no;
             if (err != null) {
                 Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
-                no = c instanceof InvalidTokenException e ? invalid(a, admin, path, e)
-                        : invalid(a, admin, path, new InvalidTokenException("the token could not be checked: " + c));
+                no = invalid(a, admin, path, c instanceof InvalidTokenException e ? e
+                        : new InvalidTokenException("the token could not be checked: " + c));
             } else {
                 no = decide(a, admin, path, caller);
             }
             if (no != null) {
-                authenticator.audit(req.getRequestURI(), no.status, no.message, no.subject, req.getRemoteAddr());
-                ((HttpServletResponse) async.getResponse()).setHeader("WWW-Authenticate", no.challenge);
+                announce(req, (HttpServletResponse) async.getResponse(), no);
                 dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, ErrorCodes.INVALID_REQUEST, no.message);
                 return;
             }
@@ -280,9 +276,14 @@ public class AuthFilter extends HttpFilter {
         return b.toString();
     }
 
-    private void refuse(HttpServletRequest req, HttpServletResponse resp, Refusal no) throws IOException {
+    /** What every refusal does before its answer: an audit line (never the token) and the challenge. */
+    private void announce(HttpServletRequest req, HttpServletResponse resp, Refusal no) {
         authenticator.audit(req.getRequestURI(), no.status, no.message, no.subject, req.getRemoteAddr());
         resp.setHeader("WWW-Authenticate", no.challenge);
+    }
+
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, Refusal no) throws IOException {
+        announce(req, resp, no);
         // the body of a refused POST is read and dropped first: closed under an unread body, the connection would
         // fail the client's next request on it (Java's HttpClient reports "header parser received no bytes")
         dev.shadowcat.web.HttpErrors.refuse(req, resp, no.status, ErrorCodes.INVALID_REQUEST, no.message);

@@ -34,12 +34,13 @@ final class RecentHeaders {
 
     /** The entry for this very header object, if it is still valid; else null. */
     Entry get(String header) {
-        Entry e = slots.get(slot(header));
+        int i = slot(header);
+        Entry e = slots.get(i);
         if (e == null || e.header != header) {
             return null;
         }
         if (e.caller.expiresAtMillis() <= clockMillis.getAsLong()) {
-            slots.compareAndSet(slot(header), e, null);
+            slots.compareAndSet(i, e, null);
             return null;
         }
         return e;

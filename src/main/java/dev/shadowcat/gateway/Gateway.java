@@ -543,7 +543,8 @@ public class Gateway {
     private void retireIdleBridges() {
         long idle = config.server().sessionIdleTimeout().toNanos();
         long now = System.nanoTime();
-        bridges.entrySet().removeIf(e -> e.getKey().indexOf('\u0000') >= 0 && e.getValue().retireIfIdle(now, idle));
+        bridges.values().removeIf(b -> !dev.shadowcat.pipeline.CallContext.ANONYMOUS.equals(b.principal())
+                && b.retireIfIdle(now, idle));
     }
 
     /** Whether the endpoint (or a member of the aggregate) gets a token per caller by RFC 8693 exchange. */
