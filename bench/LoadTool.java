@@ -473,40 +473,26 @@ public final class LoadTool {
         }
     }
 
+    /**
+     * One session, W unmeasured calls, then N measured ones. With --url-b a session on each target, the calls of
+     * each turn going to both, A first or B first by turns, and the pair's difference recorded.
+     */
     void callsMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
-        if (o.urlB != null) {
-            abMode(w, start, stop);
-            return;
-        }
-        McpSession s = open(w, true);
-        if (s != null) {
-            for (int i = 0; i < o.warmup && !pastDeadline(); i++) {
-                call(s, w, false);
-            }
-        }
-        await(start);
-        if (s != null) {
-            for (int i = 0; i < o.calls && !pastDeadline(); i++) {
-                call(s, w, true);
-            }
-        }
-        await(stop, 1000L * o.timeoutSeconds + 1000);
-        if (s != null) {
-            delete(s, w);
-        }
-    }
-
-    /** calls mode with --url-b: a session on each target, calls alternating, the order of each pair by turns. */
-    void abMode(Worker w, CyclicBarrier start, CyclicBarrier stop) throws Exception {
         McpSession a = open(w, true, false);
-        McpSession b = open(w, true, true);
-        boolean ready = a != null && b != null;
+        McpSession b = o.urlB != null ? open(w, true, true) : null;
+        boolean ready = a != null && (o.urlB == null || b != null);
         for (int i = 0; ready && i < o.warmup && !pastDeadline(); i++) {
             call(a, w, false);
-            call(b, w, false);
+            if (b != null) {
+                call(b, w, false);
+            }
         }
         await(start);
         for (int i = 0; ready && i < o.calls && !pastDeadline(); i++) {
+            if (b == null) {
+                call(a, w, true);
+                continue;
+            }
             boolean aFirst = ((i + w.index) & 1) == 0;
             long first = call(aFirst ? a : b, w, true);
             long second = call(aFirst ? b : a, w, true);

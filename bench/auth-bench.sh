@@ -27,7 +27,10 @@ KC_PORT=${KC_PORT:-18180}
 KC_PORT=$KC_PORT src/test/resources/keycloak/start.sh >"$OUT/keycloak.log" 2>&1 &
 KC=$!
 GW=
-cleanup() { [ -n "$GW" ] && kill "$GW" 2>/dev/null; kill "$KC" 2>/dev/null; pkill -P "$KC" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() {
+  rm -f "$OUT/auth.hdr" # the header file of the new-token phase holds a token
+  [ -n "$GW" ] && kill "$GW" 2>/dev/null; kill "$KC" 2>/dev/null; pkill -P "$KC" 2>/dev/null || true; wait 2>/dev/null || true
+}
 trap cleanup EXIT
 ISSUER="http://127.0.0.1:$KC_PORT/realms/shadowcat"
 for _ in $(seq 1 180); do curl -sf "$ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 1; done
