@@ -43,10 +43,4 @@ class RecentHeadersTest {
         recent.put(header, "secret-token-text", alice);
         assertEquals(-1, recent.get(header).toString().indexOf("secret-token-text"));
     }
-
-    @Test
-    void grantsAreRolesAndScopesComputedOnce() {
-        assertEquals(Set.of("mcp-user", "mcp"), alice.grants());
-        assertSame(alice.grants(), alice.grants());
-    }
 }
