@@ -91,9 +91,24 @@ final class ClientExchange implements Exchange {
      */
     private byte[] asSessionEnded(byte[] response) {
         Message m = Message.trusted(response);
-        String why = m.isError() ? m.string("error", "message") : null;
+        return sessionEnded(m.isError() ? m.string("error", "message") : null);
+    }
+
+    private byte[] sessionEnded(String why) {
         return Errors.response(clientIdJson, dev.shadowcat.protocol.ErrorCodes.INVALID_REQUEST,
                 "Not Found: the session ended" + (why != null ? " (" + why + ")" : "") + "; send a new initialize request", null);
+    }
+
+    /**
+     * The session ended (or began to) between the client's lookup and this request: the client hears the same 404
+     * as for an unknown session. Nothing is lost upstream, so unlike {@link #sessionLost} this ends nothing else.
+     */
+    void refuseEnded() {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        session.ended(this);
+        sink.sessionLost(sessionEnded(null));
     }
 
     /** Ends with 404 semantics: the client must start a new session. */

@@ -344,7 +344,7 @@ public final class Session implements ClientSession, dev.shadowcat.stream.Stream
         registry.requestStarted();
         requests.incrementAndGet();
         if (!isOpen()) {
-            ex.fail(ErrorCodes.UPSTREAM_UNAVAILABLE, "the session is closing");
+            ex.refuseEnded();
             return true;
         }
         if (inFlight.size() > MAX_IN_FLIGHT) {

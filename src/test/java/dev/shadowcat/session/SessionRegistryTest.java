@@ -210,4 +210,41 @@ class SessionRegistryTest {
         assertTrue(refusals.get(0).contains("too many requests in flight on this session (1000)"), refusals.get(0));
         assertEquals(Session.MAX_IN_FLIGHT, s.inFlightCount(), "the admitted ones are still waiting for their upstream");
     }
+
+    @Test
+    void aRequestThatFindsItsSessionEndingGetsTheSameNotFoundAsAnUnknownSession() throws Exception {
+        SessionRegistry reg = new SessionRegistry(settings(10, 10, Duration.ZERO), System::nanoTime);
+        ScriptedUpstream u = ScriptedUpstream.holding("demo");
+        Session s = open(reg, u, "a");
+        reg.close(s, "deleted by its client"); // between the servlet's lookup and the dispatch
+        java.util.List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<String> answered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ResponseSink sink = new ResponseSink() {
+            @Override
+            public void message(byte[] json) {
+            }
+
+            @Override
+            public void response(byte[] json) {
+                answered.add(new String(json, StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public void cancelled() {
+            }
+
+            @Override
+            public void sessionLost(byte[] json) {
+                lost.add(new String(json, StandardCharsets.UTF_8));
+            }
+        };
+        assertTrue(s.request(Message.trusted("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}"
+                .getBytes(StandardCharsets.UTF_8)), sink));
+        assertEquals(List.of(), answered, "not a generic error with status 200");
+        assertEquals(1, lost.size(), "the client hears 404: start a new session");
+        assertTrue(lost.get(0).contains("\"id\":3") && lost.get(0).contains("\"code\":-32600")
+                && lost.get(0).contains("send a new initialize request"), lost.get(0));
+        assertEquals(0, s.inFlightCount());
+        assertEquals(1, u.closedBindings(), "closed once, not again by the refused request");
+    }
 }
