@@ -35,6 +35,10 @@ public class AuthFilter extends HttpFilter {
 
     /** A refusal at the gate: the status, the {@code WWW-Authenticate} challenge, the message, the subject if known. */
     private record Refusal(int status, String challenge, String message, String subject) {
+        /** The JSON-RPC code of the body: the request was refused, or (503) could not be judged now. */
+        int code() {
+            return status == 503 ? ErrorCodes.UPSTREAM_UNAVAILABLE : ErrorCodes.INVALID_REQUEST;
+        }
     }
 
     @Override
@@ -92,6 +96,9 @@ public class AuthFilter extends HttpFilter {
                     }
                 } catch (InvalidTokenException e) {
                     refuse(req, resp, invalid(a, admin, path, e));
+                    return;
+                } catch (AuthServerUnavailableException e) {
+                    refuse(req, resp, unjudged(e));
                     return;
                 }
                 authenticator.remember(header, token, caller);
@@ -151,6 +158,11 @@ public class AuthFilter extends HttpFilter {
                 "Unauthorized: the token is not accepted: " + e.getMessage(), null);
     }
 
+    /** The token could not be judged: 503 with Retry-After and no challenge, so the client keeps its token. */
+    private static Refusal unjudged(AuthServerUnavailableException e) {
+        return new Refusal(503, null, "Service Unavailable: " + e.getMessage() + "; try again later", null);
+    }
+
     /** How long a request may wait for the authorization server's answer before it gets a 503 (its timeouts come first). */
     static final long REMOTE_CHECK_LIMIT_MILLIS = 15_000;
 
@@ -192,14 +204,15 @@ public class AuthFilter extends HttpFilter {
             Refusal no;
             if (err != null) {
                 Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
-                no = invalid(a, admin, path, c instanceof InvalidTokenException e ? e
-                        : new InvalidTokenException("the token could not be checked: " + c));
+                no = c instanceof InvalidTokenException e ? invalid(a, admin, path, e)
+                        : unjudged(c instanceof AuthServerUnavailableException u ? u
+                        : new AuthServerUnavailableException("the token could not be checked: " + c));
             } else {
                 no = decide(a, admin, path, caller);
             }
             if (no != null) {
                 announce(req, (HttpServletResponse) async.getResponse(), no);
-                dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, ErrorCodes.INVALID_REQUEST, no.message);
+                dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, no.code(), no.message);
                 return;
             }
             authenticator.remember(header, token, caller);
@@ -279,13 +292,18 @@ public class AuthFilter extends HttpFilter {
     /** What every refusal does before its answer: an audit line (never the token) and the challenge. */
     private void announce(HttpServletRequest req, HttpServletResponse resp, Refusal no) {
         authenticator.audit(req.getRequestURI(), no.status, no.message, no.subject, req.getRemoteAddr());
-        resp.setHeader("WWW-Authenticate", no.challenge);
+        if (no.challenge != null) {
+            resp.setHeader("WWW-Authenticate", no.challenge);
+        }
+        if (no.status == 503) {
+            resp.setHeader("Retry-After", dev.shadowcat.web.HttpErrors.RETRY_AFTER_SECONDS);
+        }
     }
 
     private void refuse(HttpServletRequest req, HttpServletResponse resp, Refusal no) throws IOException {
         announce(req, resp, no);
         // the body of a refused POST is read and dropped first: closed under an unread body, the connection would
         // fail the client's next request on it (Java's HttpClient reports "header parser received no bytes")
-        dev.shadowcat.web.HttpErrors.refuse(req, resp, no.status, ErrorCodes.INVALID_REQUEST, no.message);
+        dev.shadowcat.web.HttpErrors.refuse(req, resp, no.status, no.code(), no.message);
     }
 }

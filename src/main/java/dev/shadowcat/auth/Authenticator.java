@@ -70,7 +70,7 @@ public class Authenticator {
     }
 
     /** A new JWT: its signature and claims checked here (the issuer's keys are fetched only for an unknown kid). */
-    public Caller authenticate(String token) throws InvalidTokenException {
+    public Caller authenticate(String token) throws InvalidTokenException, AuthServerUnavailableException {
         String hash = VerifiedTokens.hash(token);
         Caller c = cache.get(hash);
         if (c != null) {

@@ -38,19 +38,21 @@ final class Introspector {
 
     /**
      * The caller {@code token} stands for, once the authorization server has answered: completes exceptionally with
-     * {@link InvalidTokenException} when it is not accepted or could not be checked. Never blocks; the answer comes on
-     * one of the identity provider's threads, in at most its timeout.
+     * {@link InvalidTokenException} when it is not accepted, with {@link AuthServerUnavailableException} when the
+     * authorization server could not be asked or answered with an error. Never blocks; the answer comes on one of
+     * the identity provider's threads, in at most its timeout.
      */
     CompletableFuture<Caller> check(String token) {
         if (idp == null) {
-            return CompletableFuture.failedFuture(
-                    new InvalidTokenException("introspection is configured but the gateway has no client (auth.client)"));
+            return CompletableFuture.failedFuture(new AuthServerUnavailableException(
+                    "introspection is configured but the gateway has no client (auth.client)"));
         }
         CompletableFuture<Caller> out = new CompletableFuture<>();
         idp.introspect(token).whenComplete((o, err) -> {
             if (err != null) {
                 Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
-                out.completeExceptionally(new InvalidTokenException("the token could not be checked: " + c.getMessage()));
+                out.completeExceptionally(new AuthServerUnavailableException(
+                        "the authorization server could not check the token: " + c.getMessage()));
                 return;
             }
             try {

@@ -77,8 +77,11 @@ public final class TokenVerifier {
         processor.setJWTClaimsSetVerifier(claims);
     }
 
-    /** The caller a valid token names; an {@link InvalidTokenException} saying why otherwise. */
-    public Caller verify(String token) throws InvalidTokenException {
+    /**
+     * The caller a valid token names; an {@link InvalidTokenException} saying why otherwise, or an
+     * {@link AuthServerUnavailableException} when the issuer's keys could not be fetched to judge it.
+     */
+    public Caller verify(String token) throws InvalidTokenException, AuthServerUnavailableException {
         precheck(token);
         JWTClaimsSet c;
         try {
@@ -89,6 +92,10 @@ public final class TokenVerifier {
             throw new InvalidTokenException(e.getMessage()); // expired, not yet valid, wrong issuer or audience
         } catch (BadJOSEException e) {
             throw new InvalidTokenException(e.getMessage()); // unsigned, bad signature, algorithm or key not accepted
+        } catch (com.nimbusds.jose.jwk.source.JWKSetUnavailableException e) {
+            // the keys could not be fetched or read (a rate-limited refetch for an unknown kid is not this: 401)
+            throw new AuthServerUnavailableException("the identity provider's keys could not be fetched to check the token: "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
         } catch (JOSEException | RuntimeException e) {
             throw new InvalidTokenException("the token could not be verified: "
                     + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
@@ -173,8 +180,8 @@ public final class TokenVerifier {
                         try {
                             s = factory.get();
                         } catch (RuntimeException e) {
-                            throw new com.nimbusds.jose.KeySourceException("the identity provider's keys are unavailable: "
-                                    + e.getMessage(), e);
+                            throw new com.nimbusds.jose.jwk.source.JWKSetUnavailableException(
+                                    "the identity provider's keys are unavailable: " + e.getMessage(), e);
                         }
                         source = s;
                     }

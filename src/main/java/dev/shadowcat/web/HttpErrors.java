@@ -12,7 +12,7 @@ import java.io.IOException;
  */
 public final class HttpErrors {
     /** What a 503 tells a client to wait: a draining gateway is gone by then, a full one may have room. */
-    static final String RETRY_AFTER_SECONDS = "5";
+    public static final String RETRY_AFTER_SECONDS = "5";
 
     private HttpErrors() {
     }

@@ -53,6 +53,7 @@ class IntrospectionIT {
     /** Released by the test: introspections of tokens starting "held-" wait for it. */
     private static final CountDownLatch release = new CountDownLatch(1);
     private static final CountDownLatch heldArrived = new CountDownLatch(1);
+    private static final java.util.Set<String> failedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @ArquillianResource
     private Deployer deployer;
@@ -78,6 +79,11 @@ class IntrospectionIT {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (token.startsWith("flaky-") && failedOnce.add(token)) {
+                ex.sendResponseHeaders(500, -1); // the authorization server's bad moment, once per such token
+                ex.close();
+                return;
             }
             // tokens name their user and role: "<anything>-<user>-<role>"; "revoked-…" is not active
             String[] parts = token.split("-", 3);
@@ -187,5 +193,21 @@ class IntrospectionIT {
         assertTrue(noRule.headers().firstValue("WWW-Authenticate").orElse("").contains("insufficient_scope"));
         assertEquals(200, new RawMcp(demo).post(RawMcp.initializeBody("2025-11-25"), bearer("t3-erin-mcp-user")).statusCode(),
                 "the connection and the gateway are fine after refusals");
+    }
+
+    @Test
+    @Order(4)
+    void anAuthorizationServerThatCannotAnswer_getsA503ToRetry_notA401ThatThrowsTheTokenAway(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL base) throws Exception {
+        URI demo = demo(base);
+        HttpResponse<String> first = new RawMcp(demo).post(RawMcp.initializeBody("2025-11-25"), bearer("flaky-frank-mcp-user"));
+        assertEquals(503, first.statusCode(), first.body());
+        assertEquals("5", first.headers().firstValue("Retry-After").orElse(null), first.headers().map().toString());
+        assertTrue(first.headers().firstValue("WWW-Authenticate").isEmpty(), "no invalid_token challenge: the token may be good");
+        assertTrue(first.body().contains("\"code\":-32002") && first.body().contains("could not check the token")
+                && first.body().contains("500"), first.body());
+        assertFalse(first.body().contains("flaky-frank"), "the token is never echoed");
+        HttpResponse<String> retry = new RawMcp(demo).post(RawMcp.initializeBody("2025-11-25"), bearer("flaky-frank-mcp-user"));
+        assertEquals(200, retry.statusCode(), "the failure was not remembered; the retry is judged again: " + retry.body());
     }
 }
