@@ -1,5 +1,6 @@
 package dev.shadowcat.upstream.stdio;
 
+import dev.shadowcat.concurrent.CyclicTimer;
 import dev.shadowcat.protocol.ErrorCodes;
 import dev.shadowcat.protocol.Errors;
 import dev.shadowcat.protocol.JsonScan;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
@@ -30,15 +30,18 @@ import java.util.logging.Logger;
 final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPeer {
     private static final Logger LOG = Logger.getLogger(StdioLink.class.getName());
 
-    /** @param stdinEnd the child's stdin offset after this request (-1 until written): answering it proves it read that far */
+    /**
+     * @param deadlineNanos when the request times out ({@link System#nanoTime})
+     * @param stdinEnd      the child's stdin offset after this request (-1 until written): answering it proves it read that far
+     */
     private record Pending(Exchange exchange, String method, String clientIdJson, String clientTokenJson,
-                           ScheduledFuture<?> deadline, long stdinEnd) {
-        Pending withDeadline(ScheduledFuture<?> d) {
+                           long deadlineNanos, long stdinEnd) {
+        Pending withDeadline(long d) {
             return new Pending(exchange, method, clientIdJson, clientTokenJson, d, stdinEnd);
         }
 
         Pending withStdinEnd(long end) {
-            return new Pending(exchange, method, clientIdJson, clientTokenJson, deadline, end);
+            return new Pending(exchange, method, clientIdJson, clientTokenJson, deadlineNanos, end);
         }
 
     }
@@ -47,6 +50,8 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     private final AtomicLong nextId = new AtomicLong();
     private final AtomicLong served = new AtomicLong();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    /** The requests' timeouts: one wake-up for all of them, not a scheduled task per request. */
+    private final CyclicTimer deadlines;
     private volatile ChildProcess process;
     private volatile boolean lost;
     private volatile ReadinessProbe readiness;
@@ -58,6 +63,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
 
     StdioLink(StdioUpstream upstream) {
         this.upstream = upstream;
+        this.deadlines = new CyclicTimer(upstream.scheduler(), System::nanoTime, this::expireDue);
     }
 
     void attach(ChildProcess p) {
@@ -108,16 +114,15 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         String upId = Long.toString(id);
         long tokenSpan = request.paramsPath("_meta", "progressToken");
         String clientToken = tokenSpan >= 0 ? request.textAt(tokenSpan) : null;
-        ScheduledFuture<?> deadline;
-        try {
-            deadline = upstream.scheduler().schedule(() -> expire(id),
-                    upstream.config().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            ex.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "the gateway is shutting down", null),
-                    Exchange.Outcome.FAILED);
+        long deadline = System.nanoTime() + upstream.config().requestTimeout().toNanos();
+        pending.put(id, new Pending(ex, request.method(), request.idJson(), clientToken, deadline, -1));
+        if (!deadlines.atOrBefore(deadline)) {
+            if (pending.remove(id) != null) {
+                ex.onEnd(Errors.response(request.idJson(), ErrorCodes.UPSTREAM_UNAVAILABLE, "the gateway is shutting down", null),
+                        Exchange.Outcome.FAILED);
+            }
             return -1;
         }
-        pending.put(id, new Pending(ex, request.method(), request.idJson(), clientToken, deadline, -1));
         byte[] out = request.rewrite(upId, tokenSpan, upId);
         long end = isAlive() ? process.send(out) : -1;
         if (end >= 0) {
@@ -125,7 +130,6 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         } else {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.deadline.cancel(false);
                 String why = isAlive() ? "is overloaded (stdin queue full)" : "is not running";
                 p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.UPSTREAM_UNAVAILABLE,
                         "upstream '" + upstream.name() + "' " + why, null), Exchange.Outcome.FAILED);
@@ -159,33 +163,53 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         if (p == null) {
             return;
         }
-        p.deadline.cancel(false);
         sendCancelled(upstreamId, reason);
         p.exchange.onEnd(null, Exchange.Outcome.CANCELLED);
     }
 
-    private void expire(long id) {
-        Pending p = pending.get(id);
-        if (p == null) {
-            return;
-        }
-        long ms = upstream.config().requestTimeout().toMillis();
-        long more = p.exchange.deadlineExtension(ms);
-        if (more > 0) {
-            ScheduledFuture<?> next = upstream.scheduler().schedule(() -> expire(id), more, TimeUnit.MILLISECONDS);
-            if (!pending.replace(id, p, p.withDeadline(next))) {
-                next.cancel(false);
+    /** The timer's sweep: times out (or extends) the requests that are due; returns the earliest deadline left. */
+    private long expireDue(long now) {
+        long next = Long.MAX_VALUE;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            long d = p.deadlineNanos - now > 0 ? p.deadlineNanos : expire(e.getKey(), p, now);
+            if (d != Long.MAX_VALUE && (next == Long.MAX_VALUE || d - next < 0)) {
+                next = d;
             }
-            return;
         }
-        if (!pending.remove(id, p)) {
-            return;
+        return next;
+    }
+
+    /**
+     * A request past its deadline: its new deadline if the exchange asks for more time, else it ends. Returns the
+     * deadline to wake for, {@link Long#MAX_VALUE} once the entry is gone (ended here, or by someone else).
+     */
+    private long expire(long id, Pending p, long now) {
+        long ms = upstream.config().requestTimeout().toMillis();
+        while (true) {
+            long more = p.exchange.deadlineExtension(ms);
+            if (more > 0) {
+                Pending extended = p.withDeadline(now + TimeUnit.MILLISECONDS.toNanos(more));
+                if (pending.replace(id, p, extended)) {
+                    return extended.deadlineNanos;
+                }
+            } else if (pending.remove(id, p)) {
+                break;
+            }
+            p = pending.get(id); // replaced meanwhile (its stdin offset recorded): judge the current entry
+            if (p == null) {
+                return Long.MAX_VALUE;
+            }
+            if (p.deadlineNanos - now > 0) {
+                return p.deadlineNanos;
+            }
         }
         sendCancelled(id, "timed out after " + ms + " ms at the gateway");
         dev.shadowcat.upstream.Timeouts.warn(upstream.name(), p.method, p.exchange, ms);
         p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.REQUEST_TIMEOUT,
                 "upstream '" + upstream.name() + "' did not answer within " + ms + " ms", null),
                 Exchange.Outcome.TIMED_OUT);
+        return Long.MAX_VALUE;
     }
 
     private void sendCancelled(long id, String reason) {
@@ -264,7 +288,6 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
             LOG.fine(() -> process.label() + ": response for unknown or expired id " + m.idJson());
             return;
         }
-        p.deadline.cancel(false);
         if (p.stdinEnd >= 0) {
             process.consumedThrough(p.stdinEnd);
         }
@@ -329,6 +352,7 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
     @Override
     public void onClosed(Integer exitCode, String reason) {
         lost = true;
+        deadlines.stop();
         String tail = process.stderrTail();
         String data = "{\"upstream\":" + JsonScan.quote(upstream.name())
                 + (exitCode != null ? ",\"exitCode\":" + exitCode : "")
@@ -337,7 +361,6 @@ final class StdioLink implements Pool.Pooled, ChildProcess.Listener, UpstreamPee
         for (Long id : pending.keySet()) {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.deadline.cancel(false);
                 p.exchange.onEnd(Errors.response(p.clientIdJson, ErrorCodes.INTERNAL_ERROR, msg, data),
                         Exchange.Outcome.FAILED);
             }
