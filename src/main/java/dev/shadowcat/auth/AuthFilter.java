@@ -180,7 +180,8 @@ public class AuthFilter extends HttpFilter {
             @Override
             public void onTimeout(jakarta.servlet.AsyncEvent event) {
                 if (answered.compareAndSet(false, true)) {
-                    dev.shadowcat.web.HttpErrors.unavailable(async, null, "the authorization server did not judge the token in time");
+                    refuseAsync(req, async, unjudged(new AuthServerUnavailableException(
+                            "the authorization server did not judge the token within " + REMOTE_CHECK_LIMIT_MILLIS / 1000 + " s")));
                 }
             }
 
@@ -201,18 +202,19 @@ public class AuthFilter extends HttpFilter {
             if (!answered.compareAndSet(false, true)) {
                 return; // timed out, or the client went away
             }
+            Throwable c = err == null ? null : dev.shadowcat.concurrent.Futures.cause(err);
             Refusal no;
-            if (err != null) {
-                Throwable c = dev.shadowcat.concurrent.Futures.cause(err);
-                no = c instanceof InvalidTokenException e ? invalid(a, admin, path, e)
-                        : unjudged(c instanceof AuthServerUnavailableException u ? u
-                        : new AuthServerUnavailableException("the token could not be checked: " + c));
-            } else {
+            if (c == null) {
                 no = decide(a, admin, path, caller);
+            } else if (c instanceof InvalidTokenException e) {
+                no = invalid(a, admin, path, e);
+            } else if (c instanceof AuthServerUnavailableException u) {
+                no = unjudged(u);
+            } else {
+                no = unjudged(new AuthServerUnavailableException("the token could not be checked: " + c));
             }
             if (no != null) {
-                announce(req, (HttpServletResponse) async.getResponse(), no);
-                dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, no.code(), no.message);
+                refuseAsync(req, async, no);
                 return;
             }
             authenticator.remember(header, token, caller);
@@ -298,6 +300,12 @@ public class AuthFilter extends HttpFilter {
         if (no.status == 503) {
             resp.setHeader("Retry-After", dev.shadowcat.web.HttpErrors.RETRY_AFTER_SECONDS);
         }
+    }
+
+    /** A refusal of a suspended request, from whichever thread decided it. */
+    private void refuseAsync(HttpServletRequest req, jakarta.servlet.AsyncContext async, Refusal no) {
+        announce(req, (HttpServletResponse) async.getResponse(), no);
+        dev.shadowcat.web.HttpErrors.refuseAsync(async, no.status, no.code(), no.message);
     }
 
     private void refuse(HttpServletRequest req, HttpServletResponse resp, Refusal no) throws IOException {

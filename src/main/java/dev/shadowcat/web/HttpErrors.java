@@ -18,7 +18,7 @@ public final class HttpErrors {
     }
 
     /** 503 with {@code Retry-After} and a JSON-RPC error for request {@code idJson}, on an async response. */
-    public static void unavailable(jakarta.servlet.AsyncContext async, String idJson, String why) {
+    static void unavailable(jakarta.servlet.AsyncContext async, String idJson, String why) {
         ((HttpServletResponse) async.getResponse()).setHeader("Retry-After", RETRY_AFTER_SECONDS);
         McpServlet.writeAsync(async, 503, Errors.response(idJson, dev.shadowcat.protocol.ErrorCodes.UPSTREAM_UNAVAILABLE,
                 "Service Unavailable: " + why, null));

@@ -47,6 +47,30 @@ class SessionRegistryTest {
         }
     };
 
+    /** Keeps what a request was answered with: a response, or the 404 of a session that is gone. */
+    private static final class RecordingSink implements ResponseSink {
+        final List<String> responses = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void message(byte[] json) {
+        }
+
+        @Override
+        public void response(byte[] json) {
+            responses.add(new String(json, StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void cancelled() {
+        }
+
+        @Override
+        public void sessionLost(byte[] json) {
+            lost.add(new String(json, StandardCharsets.UTF_8));
+        }
+    }
+
     private static ServerSettings settings(int maxSessions, int perClient, Duration reclaimIdle) {
         return settings(maxSessions, perClient, reclaimIdle, maxSessions);
     }
@@ -183,25 +207,8 @@ class SessionRegistryTest {
     void aSessionRefusesRequestsBeyondItsInFlightBound_withoutLosingTheOthers() throws Exception {
         SessionRegistry reg = new SessionRegistry(settings(10, 10, Duration.ZERO), System::nanoTime);
         Session s = open(reg, ScriptedUpstream.holding("demo"), "a");
-        java.util.List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ResponseSink sink = new ResponseSink() {
-            @Override
-            public void message(byte[] json) {
-            }
-
-            @Override
-            public void response(byte[] json) {
-                refusals.add(new String(json, StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public void cancelled() {
-            }
-
-            @Override
-            public void sessionLost(byte[] json) {
-            }
-        };
+        RecordingSink sink = new RecordingSink();
+        List<String> refusals = sink.responses;
         for (int i = 1; i <= Session.MAX_IN_FLIGHT + 5; i++) {
             assertTrue(s.request(Message.trusted(("{\"jsonrpc\":\"2.0\",\"id\":" + i + ",\"method\":\"tools/call\"}")
                     .getBytes(StandardCharsets.UTF_8)), sink));
@@ -217,27 +224,9 @@ class SessionRegistryTest {
         ScriptedUpstream u = ScriptedUpstream.holding("demo");
         Session s = open(reg, u, "a");
         reg.close(s, "deleted by its client"); // between the servlet's lookup and the dispatch
-        java.util.List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.List<String> answered = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ResponseSink sink = new ResponseSink() {
-            @Override
-            public void message(byte[] json) {
-            }
-
-            @Override
-            public void response(byte[] json) {
-                answered.add(new String(json, StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public void cancelled() {
-            }
-
-            @Override
-            public void sessionLost(byte[] json) {
-                lost.add(new String(json, StandardCharsets.UTF_8));
-            }
-        };
+        RecordingSink sink = new RecordingSink();
+        List<String> lost = sink.lost;
+        List<String> answered = sink.responses;
         assertTrue(s.request(Message.trusted("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}"
                 .getBytes(StandardCharsets.UTF_8)), sink));
         assertEquals(List.of(), answered, "not a generic error with status 200");
